@@ -1,0 +1,283 @@
+"""Forms of the archive: they validate and normalise input, services do the writes."""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Customer, SalesFile, Vehicle
+from .validators import (
+    VIN_CHECK_DIGIT_CODE,
+    normalize_credit_code,
+    normalize_id_number,
+    normalize_mobile,
+    normalize_plate,
+    normalize_vin,
+)
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = [
+            "kind",
+            "name",
+            "mobile",
+            "phone_other",
+            "id_number",
+            "credit_code",
+            "birthday",
+            "sex",
+            "address",
+            "preferred_contact_time",
+            "marketing_consent",
+            "do_not_call",
+            "club_member_number",
+            "club_joined_on",
+            "source",
+            "note",
+        ]
+        widgets = {
+            "birthday": DATE_INPUT,
+            "club_joined_on": DATE_INPUT,
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "id_number": "填写后自动带出生日和性别。",
+            "marketing_consent": "依《个人信息保护法》仅对同意的客户发短信;回复“退订”即取消。",
+        }
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise ValidationError("请填写姓名或单位名称。")
+        return name
+
+    def clean_mobile(self):
+        return normalize_mobile(self.cleaned_data["mobile"])
+
+    def clean_id_number(self):
+        value = self.cleaned_data["id_number"]
+        return normalize_id_number(value) if value else ""
+
+    def clean_credit_code(self):
+        value = self.cleaned_data["credit_code"]
+        return normalize_credit_code(value) if value else ""
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == Customer.Kind.PERSON and data.get("credit_code"):
+            self.add_error("credit_code", "个人客户不填统一社会信用代码。")
+        if kind == Customer.Kind.COMPANY and data.get("id_number"):
+            self.add_error("id_number", "单位客户不填身份证号,请填统一社会信用代码。")
+        if data.get("club_joined_on") and not data.get("club_member_number"):
+            self.add_error("club_member_number", "填写入会日期时必须填写会员号。")
+        return data
+
+
+class VehicleForm(forms.ModelForm):
+    vin_exception_reason = forms.CharField(
+        label="VIN校验位例外原因",
+        required=False,
+        max_length=200,
+        help_text="仅当 VIN 只是校验位不符(如旧车、进口车)时由售后经理填写,车辆将保持标记。",
+    )
+
+    class Meta:
+        model = Vehicle
+        fields = [
+            "vin",
+            "plate",
+            "brand",
+            "model_name",
+            "colour",
+            "engine_number",
+            "sale_date",
+            "warranty_start",
+            "warranty_end",
+            "warranty_km_limit",
+            "insurance_company",
+            "insurance_expires_on",
+            "inspection_due_on",
+            "mileage",
+        ]
+        widgets = dict.fromkeys(
+            (
+                "sale_date",
+                "warranty_start",
+                "warranty_end",
+                "insurance_expires_on",
+                "inspection_due_on",
+            ),
+            DATE_INPUT,
+        )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not user.has_perm("customers.accept_invalid_vin"):
+            del self.fields["vin_exception_reason"]
+        elif self.instance.pk:
+            self.initial.setdefault("vin_exception_reason", self.instance.vin_exception_reason)
+
+    def clean_vin(self):
+        raw = self.cleaned_data["vin"]
+        try:
+            return normalize_vin(raw)
+        except ValidationError as error:
+            may_keep = self.user.has_perm("customers.accept_invalid_vin")
+            reason = (self.data.get(self.add_prefix("vin_exception_reason")) or "").strip()
+            if error.code == VIN_CHECK_DIGIT_CODE and may_keep and reason:
+                return normalize_vin(raw, allow_bad_check_digit=True)
+            if error.code == VIN_CHECK_DIGIT_CODE and may_keep:
+                raise ValidationError(
+                    f"{error.message} 如确认无误,请在“VIN校验位例外原因”中说明后保存。"
+                ) from None
+            raise
+
+    def clean_plate(self):
+        value = self.cleaned_data["plate"]
+        return normalize_plate(value) if value else ""
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("warranty_start"), data.get("warranty_end")
+        if start and end and end <= start:
+            self.add_error("warranty_end", "三包结束日期必须晚于开始日期。")
+        return data
+
+
+class OwnerChangeForm(forms.Form):
+    new_owner_mobile = forms.CharField(label="新车主手机号", max_length=20)
+    new_owner_name = forms.CharField(label="新车主姓名", max_length=100)
+    on = forms.DateField(label="过户日期", widget=DATE_INPUT)
+    note = forms.CharField(label="说明", max_length=200, required=False)
+
+    def clean_new_owner_mobile(self):
+        return normalize_mobile(self.cleaned_data["new_owner_mobile"])
+
+    def clean(self):
+        data = super().clean()
+        mobile, name = data.get("new_owner_mobile"), data.get("new_owner_name")
+        if mobile and name:
+            owner = Customer.objects.filter(mobile=mobile, name=name.strip()).first()
+            if owner is None:
+                raise ValidationError("找不到该手机号和姓名的客户,请先新建客户档案。")
+            data["new_owner"] = owner
+        return data
+
+
+class SalesFileForm(forms.ModelForm):
+    class Meta:
+        model = SalesFile
+        fields = [
+            "delivered_on",
+            "invoiced_on",
+            "salesperson",
+            "via_secondary_outlet",
+            "outlet_name",
+        ]
+        widgets = {"delivered_on": DATE_INPUT, "invoiced_on": DATE_INPUT}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("via_secondary_outlet") and not data.get("outlet_name"):
+            self.add_error("outlet_name", "二级网点销售须填写网点名称。")
+        delivered, invoiced = data.get("delivered_on"), data.get("invoiced_on")
+        if delivered and invoiced and invoiced > delivered:
+            self.add_error("invoiced_on", "开票日期不能晚于交车日期。")
+        return data
+
+
+class SalesDocumentsForm(forms.Form):
+    kinds = forms.MultipleChoiceField(
+        label="本次收到的资料",
+        choices=SalesFile.Document.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    received_on = forms.DateField(label="收到日期", widget=DATE_INPUT)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="Excel 文件(.xlsx)")
+    accept_invalid_vin = forms.BooleanField(
+        label="保留仅校验位错误的 VIN(车辆将标记待核)", required=False
+    )
+    invalid_vin_reason = forms.CharField(label="保留原因", max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not user.has_perm("customers.accept_invalid_vin"):
+            del self.fields["accept_invalid_vin"]
+            del self.fields["invalid_vin_reason"]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xlsx"):
+            raise ValidationError("请上传 .xlsx 格式的 Excel 文件(可先下载导入模板)。")
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        if data.get("accept_invalid_vin") and not (data.get("invalid_vin_reason") or "").strip():
+            self.add_error("invalid_vin_reason", "保留校验位错误的 VIN 必须填写原因。")
+        return data
+
+
+class CustomerFilter(django_filters.FilterSet):
+    created_from = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="建档日期从", widget=DATE_INPUT
+    )
+    created_to = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="至", widget=DATE_INPUT
+    )
+    segment = django_filters.ChoiceFilter(
+        choices=Customer.Segment.choices, label="分级", empty_label="全部分级"
+    )
+    source = django_filters.ChoiceFilter(
+        choices=Customer.Source.choices, label="来源", empty_label="全部来源"
+    )
+    club_member = django_filters.BooleanFilter(
+        field_name="club_member_number",
+        label="俱乐部会员",
+        method="filter_club_member",
+        widget=forms.Select(choices=[("", "全部"), ("true", "是"), ("false", "否")]),
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["segment", "source"]
+
+    def filter_club_member(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return (
+            queryset.exclude(club_member_number="")
+            if value
+            else queryset.filter(club_member_number="")
+        )
+
+
+class VehicleFilter(django_filters.FilterSet):
+    sale_from = django_filters.DateFilter(
+        field_name="sale_date", lookup_expr="gte", label="销售日期从", widget=DATE_INPUT
+    )
+    sale_to = django_filters.DateFilter(
+        field_name="sale_date", lookup_expr="lte", label="至", widget=DATE_INPUT
+    )
+    brand = django_filters.CharFilter(field_name="brand", label="品牌")
+    flagged = django_filters.BooleanFilter(
+        field_name="vin_check_digit_valid",
+        label="VIN待核",
+        method="filter_flagged",
+        widget=forms.Select(choices=[("", "全部"), ("true", "仅待核")]),
+    )
+
+    class Meta:
+        model = Vehicle
+        fields = ["brand"]
+
+    def filter_flagged(self, queryset, name, value):
+        return queryset.filter(vin_check_digit_valid=False) if value else queryset

@@ -1,0 +1,279 @@
+"""The customer archive of DOMAIN.md §2: "one car, two files" (一车两档).
+
+Customer and Vehicle are the archive; SalesFile is the sales file of a vehicle sold here;
+the service file is the vehicle's work orders (apps.workorders). Writes go through
+services.py; reads with their joins live in selectors.py.
+"""
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import models
+from django.db.models.functions import Reverse, Right, Upper
+from simple_history.models import HistoricalRecords
+
+from apps.core.models import TimeStampedModel
+
+
+class Customer(TimeStampedModel):
+    class Kind(models.TextChoices):
+        PERSON = "person", "个人"
+        COMPANY = "company", "单位"
+
+    class Sex(models.TextChoices):
+        MALE = "M", "男"
+        FEMALE = "F", "女"
+
+    class Segment(models.TextChoices):
+        VIP = "vip", "VIP客户"
+        MAJOR = "major", "重要客户"
+        NORMAL = "normal", "普通客户"
+        SMALL = "small", "小客户"
+
+    class Source(models.TextChoices):
+        BOUGHT_HERE = "bought_here", "本店购车"
+        SERVICE_ONLY = "service_only", "仅维修"
+
+    class ContactTime(models.TextChoices):
+        ANY = "", "不限"
+        MORNING = "morning", "上午(10:00-12:00)"
+        AFTERNOON = "afternoon", "下午(15:00-18:00)"
+        EVENING = "evening", "晚上(18:00-20:00)"
+        WEEKEND = "weekend", "仅周末"
+
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField("姓名/单位名称", max_length=100)
+    mobile = models.CharField("手机", max_length=11)
+    phone_other = models.CharField("其他电话", max_length=20, blank=True)
+    id_number = models.CharField("身份证号", max_length=18, blank=True)
+    credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices, blank=True)
+    birthday = models.DateField("生日", null=True, blank=True)
+    address = models.CharField("地址", max_length=200, blank=True)
+    preferred_contact_time = models.CharField(
+        "希望联系时间", max_length=10, choices=ContactTime.choices, blank=True
+    )
+    marketing_consent = models.BooleanField("同意接收短信关怀/提醒", default=False)
+    do_not_call = models.BooleanField("免打扰", default=False)
+    club_member_number = models.CharField("车友俱乐部会员号", max_length=30, blank=True)
+    club_joined_on = models.DateField("入会日期", null=True, blank=True)
+    segment = models.CharField(
+        "客户分级", max_length=10, choices=Segment.choices, default=Segment.NORMAL
+    )
+    segment_computed_on = models.DateField("分级计算日期", null=True, blank=True)
+    source = models.CharField(
+        "客户来源", max_length=20, choices=Source.choices, default=Source.SERVICE_ONLY
+    )
+    note = models.TextField("备注", blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "客户"
+        ordering = ["-id"]
+        permissions = [
+            ("view_pii", "查看完整手机号与证件号"),
+            ("export_customer", "导出客户名单"),
+            ("import_archive", "导入客户档案"),
+            ("accept_invalid_vin", "保留校验位错误的VIN"),
+        ]
+        indexes = [
+            models.Index(fields=["mobile"], name="customer_mobile_idx"),
+            models.Index(Right("mobile", 4), name="customer_mobile_last4_idx"),
+            models.Index(fields=["phone_other"], name="customer_phone_other_idx"),
+            models.Index(fields=["id_number"], name="customer_id_number_idx"),
+            models.Index(fields=["credit_code"], name="customer_credit_code_idx"),
+            models.Index(fields=["name", "mobile"], name="customer_name_mobile_idx"),
+            models.Index(fields=["created_at"], name="customer_created_at_idx"),
+            # PostgreSQL only (see migrations): 3+ character name fragments through
+            # trigrams on UPPER(name), which is what icontains compiles to; 1-2 character
+            # names through b-tree prefix (surname) and suffix (given name) indexes.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customer_name_trgm_idx"),
+            models.Index(
+                OpClass("name", name="varchar_pattern_ops"), name="customer_name_prefix_idx"
+            ),
+            models.Index(
+                OpClass(Reverse("name"), name="text_pattern_ops"), name="customer_name_suffix_idx"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=~models.Q(id_number=""),
+                name="customer_id_number_unique",
+                violation_error_message="该身份证号已登记在另一位客户名下。",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_club_member(self) -> bool:
+        return bool(self.club_member_number)
+
+
+class Vehicle(TimeStampedModel):
+    vin = models.CharField("VIN", max_length=17, unique=True)
+    vin_check_digit_valid = models.BooleanField("VIN校验位正确", default=True)
+    vin_exception_reason = models.CharField("VIN校验位例外原因", max_length=200, blank=True)
+    vin_exception_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="例外批准人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    plate = models.CharField("车牌号", max_length=8, blank=True)
+    brand = models.CharField("品牌", max_length=30)
+    model_name = models.CharField("车型", max_length=60)
+    colour = models.CharField("颜色", max_length=20, blank=True)
+    engine_number = models.CharField("发动机号", max_length=30, blank=True)
+    owner = models.ForeignKey(
+        Customer, verbose_name="车主", on_delete=models.PROTECT, related_name="vehicles"
+    )
+    sale_date = models.DateField("销售日期", null=True, blank=True)
+    warranty_start = models.DateField("三包开始", null=True, blank=True)
+    warranty_end = models.DateField("三包结束", null=True, blank=True)
+    warranty_km_limit = models.PositiveIntegerField("三包里程上限", null=True, blank=True)
+    insurance_company = models.CharField("保险公司", max_length=50, blank=True)
+    insurance_expires_on = models.DateField("保险到期", null=True, blank=True)
+    inspection_due_on = models.DateField("年审到期", null=True, blank=True)
+    mileage = models.PositiveIntegerField("当前里程(公里)", default=0)
+    mileage_recorded_on = models.DateField("里程记录日期", null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "车辆"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["plate"], name="vehicle_plate_idx"),
+            models.Index(Right("vin", 6), name="vehicle_vin_last6_idx"),
+            models.Index(fields=["created_at"], name="vehicle_created_at_idx"),
+            # PostgreSQL only: plate fragments (plates are stored upper-case).
+            GinIndex(OpClass("plate", name="gin_trgm_ops"), name="vehicle_plate_trgm_idx"),
+        ]
+
+    def __str__(self):
+        return self.plate or self.vin
+
+
+class VehicleOwnership(TimeStampedModel):
+    """Owner history: one open row (ended_on is null) per vehicle, closed on a transfer."""
+
+    vehicle = models.ForeignKey(
+        Vehicle, verbose_name="车辆", on_delete=models.CASCADE, related_name="ownerships"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name="车主", on_delete=models.PROTECT, related_name="ownerships"
+    )
+    started_on = models.DateField("起始日期")
+    ended_on = models.DateField("结束日期", null=True, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "车主变更记录"
+        ordering = ["vehicle", "-started_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vehicle"],
+                condition=models.Q(ended_on__isnull=True),
+                name="vehicle_one_current_owner",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.vehicle} · {self.customer}"
+
+
+class SalesFile(TimeStampedModel):
+    """销售档案: one per vehicle sold here, with the checklist of documents received."""
+
+    class Document(models.TextChoices):
+        PURCHASE_CONTRACT = "purchase_contract", "购车合同"
+        ID_COPY = "id_copy", "身份证复印件"
+        VEHICLE_CERTIFICATE = "vehicle_certificate", "车辆合格证"
+        INVOICE = "invoice", "购车发票"
+        PURCHASE_TAX = "purchase_tax", "购置税完税证明"
+        INSURANCE_POLICY = "insurance_policy", "保险单"
+        DELIVERY_CONFIRMATION = "delivery_confirmation", "交车确认单"
+        PDI_CHECK = "pdi_check", "PDI检查单"
+        WARRANTY_REGISTRATION = "warranty_registration", "保修登记表"
+
+    vehicle = models.OneToOneField(
+        Vehicle, verbose_name="车辆", on_delete=models.CASCADE, related_name="sales_file"
+    )
+    delivered_on = models.DateField("交车日期")
+    invoiced_on = models.DateField("开票日期", null=True, blank=True)
+    salesperson = models.CharField("销售顾问", max_length=30)
+    via_secondary_outlet = models.BooleanField("二级网点销售", default=False)
+    outlet_name = models.CharField("二级网点名称", max_length=60, blank=True)
+    documents_due_on = models.DateField("资料应交日期")
+    documents_completed_on = models.DateField("资料交齐日期", null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "销售档案"
+        ordering = ["-delivered_on", "-id"]
+        indexes = [
+            models.Index(
+                fields=["documents_due_on"],
+                condition=models.Q(documents_completed_on__isnull=True),
+                name="salesfile_open_due_idx",
+            ),
+            models.Index(fields=["delivered_on"], name="salesfile_delivered_on_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.vehicle} 销售档案"
+
+
+class SalesDocument(TimeStampedModel):
+    sales_file = models.ForeignKey(
+        SalesFile, verbose_name="销售档案", on_delete=models.CASCADE, related_name="documents"
+    )
+    kind = models.CharField("资料", max_length=30, choices=SalesFile.Document.choices)
+    received_on = models.DateField("收到日期")
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.PROTECT, null=True
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "销售档案资料"
+        ordering = ["sales_file", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["sales_file", "kind"], name="salesdocument_once"),
+        ]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+
+class ImportBatch(TimeStampedModel):
+    """An upload of the old system's Excel, imported all-or-nothing by a Celery task."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "排队中"
+        RUNNING = "running", "导入中"
+        SUCCEEDED = "succeeded", "已导入"
+        REJECTED = "rejected", "有错误,未导入"
+        FAILED = "failed", "系统错误"
+
+    file = models.FileField("文件", upload_to="imports/%Y/%m/")
+    original_name = models.CharField("文件名", max_length=200)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default="pending")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="导入人", on_delete=models.PROTECT
+    )
+    accept_invalid_vin = models.BooleanField("保留仅校验位错误的VIN", default=False)
+    invalid_vin_reason = models.CharField("保留原因", max_length=200, blank=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    errors = models.JSONField("错误", default=list, blank=True)
+    summary = models.JSONField("结果", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "档案导入"
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.original_name

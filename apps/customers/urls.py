@@ -1,0 +1,31 @@
+from django.urls import path
+
+from . import views
+
+app_name = "customers"
+urlpatterns = [
+    path("search/", views.search, name="search"),
+    path("customers/", views.customer_list, name="customer_list"),
+    path("customers/new/", views.customer_create, name="customer_create"),
+    path("customers/<int:pk>/", views.customer_detail, name="customer_detail"),
+    path("customers/<int:pk>/edit/", views.customer_update, name="customer_update"),
+    path("customers/<int:customer_pk>/vehicles/new/", views.vehicle_create, name="vehicle_create"),
+    path("vehicles/", views.vehicle_list, name="vehicle_list"),
+    path("vehicles/<int:pk>/", views.vehicle_detail, name="vehicle_detail"),
+    path("vehicles/<int:pk>/edit/", views.vehicle_update, name="vehicle_update"),
+    path("vehicles/<int:pk>/owner/", views.vehicle_change_owner, name="vehicle_change_owner"),
+    path(
+        "vehicles/<int:vehicle_pk>/sales-file/new/", views.salesfile_create, name="salesfile_create"
+    ),
+    path("sales-files/", views.salesfile_list, name="salesfile_list"),
+    path("sales-files/<int:pk>/", views.salesfile_detail, name="salesfile_detail"),
+    path("sales-files/<int:pk>/receive/", views.salesfile_receive, name="salesfile_receive"),
+    path(
+        "sales-files/<int:pk>/documents/<str:kind>/undo/",
+        views.salesfile_unreceive,
+        name="salesfile_unreceive",
+    ),
+    path("imports/", views.import_list, name="import_list"),
+    path("imports/template.xlsx", views.import_template, name="import_template"),
+    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+]

@@ -1,0 +1,122 @@
+"""Validators and normalisers for the archive's identifiers (DOMAIN.md §2).
+
+Each `normalize_*` returns the canonical form or raises ValidationError with a Chinese
+message; forms, the Excel import and the demo data all use these, so a value accepted in
+one place is accepted everywhere.
+"""
+
+import re
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric, uscc
+
+# ISO 3779 / GB 16735: letters I, O and Q never appear in a VIN.
+VIN_ALPHABET = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
+_VIN_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
+# Position weights of the check-digit algorithm; position 9 (weight 0) is the check digit.
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+VIN_CHECK_DIGIT_CODE = "vin_check_digit"
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# Plate letters exclude I and O, which read as 1 and 0.
+_PLATE_LETTER = "A-HJ-NP-Z"
+_PLATE_REGULAR = re.compile(
+    rf"^[{PROVINCES}][{_PLATE_LETTER}][{_PLATE_LETTER}0-9]{{4}}[{_PLATE_LETTER}0-9挂学警港澳]$"
+)
+# New-energy plates have 8 characters: small cars D/F then 5 (the first may be a letter),
+# large vehicles 5 digits then D/F.
+_PLATE_NEW_ENERGY = re.compile(
+    rf"^[{PROVINCES}][{_PLATE_LETTER}]([DF][{_PLATE_LETTER}0-9][0-9]{{4}}|[0-9]{{5}}[DF])$"
+)
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_SEPARATORS = re.compile(r"[\s\-·.]")
+
+
+def vin_check_digit(vin: str) -> str:
+    """The check digit (position 9) that the other 16 characters of `vin` call for."""
+    total = sum(_VIN_VALUES[ch] * weight for ch, weight in zip(vin, _VIN_WEIGHTS, strict=True))
+    remainder = total % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def normalize_vin(value: str, *, allow_bad_check_digit: bool = False) -> str:
+    vin = _SEPARATORS.sub("", value or "").upper()
+    if len(vin) != 17:
+        raise ValidationError(f"VIN 必须是 17 位,当前为 {len(vin)} 位。", code="vin_length")
+    bad = sorted({ch for ch in vin if ch not in VIN_ALPHABET})
+    if bad:
+        hint = "(VIN 中不会出现 I、O、Q)" if set(bad) & set("IOQ") else ""
+        raise ValidationError(f"VIN 含有无效字符:{''.join(bad)}{hint}。", code="vin_chars")
+    expected = vin_check_digit(vin)
+    if vin[8] != expected and not allow_bad_check_digit:
+        raise ValidationError(
+            f"VIN 校验位(第 9 位)应为 {expected},实际为 {vin[8]};请核对 VIN。",
+            code=VIN_CHECK_DIGIT_CODE,
+        )
+    return vin
+
+
+def is_vin_check_digit_valid(vin: str) -> bool:
+    return vin_check_digit(vin) == vin[8]
+
+
+def normalize_plate(value: str) -> str:
+    plate = _SEPARATORS.sub("", value or "").upper()
+    if _PLATE_REGULAR.match(plate) or _PLATE_NEW_ENERGY.match(plate):
+        return plate
+    raise ValidationError(
+        "车牌号格式不正确:应为省份简称 + 字母 + 5 位(新能源 6 位),如 粤B12345、京AD12345。",
+        code="plate",
+    )
+
+
+def normalize_mobile(value: str) -> str:
+    mobile = _SEPARATORS.sub("", str(value or ""))
+    mobile = re.sub(r"^(\+?86)(?=1\d{10}$)", "", mobile)
+    if not _MOBILE.match(mobile):
+        raise ValidationError("手机号应为 11 位数字,以 13-19 开头。", code="mobile")
+    return mobile
+
+
+def normalize_id_number(value: str) -> str:
+    number = _SEPARATORS.sub("", value or "").upper()
+    try:
+        return ric.validate(number)
+    except stdnum_errors.InvalidLength:
+        raise ValidationError("身份证号应为 18 位。", code="id_length") from None
+    except stdnum_errors.InvalidChecksum:
+        raise ValidationError("身份证号校验位错误,请核对。", code="id_checksum") from None
+    except stdnum_errors.InvalidComponent:
+        raise ValidationError("身份证号中的出生日期或地区码无效。", code="id_component") from None
+    except stdnum_errors.ValidationError:
+        raise ValidationError("身份证号格式不正确。", code="id_format") from None
+
+
+def id_number_birthday(number: str) -> date:
+    return ric.get_birth_date(number)
+
+
+def id_number_sex(number: str) -> str:
+    """'M' or 'F': the 17th digit is odd for men, even for women (GB 11643)."""
+    return "M" if int(number[16]) % 2 else "F"
+
+
+def normalize_credit_code(value: str) -> str:
+    code = _SEPARATORS.sub("", value or "").upper()
+    try:
+        return uscc.validate(code)
+    except stdnum_errors.InvalidLength:
+        raise ValidationError("统一社会信用代码应为 18 位。", code="uscc_length") from None
+    except stdnum_errors.InvalidChecksum:
+        raise ValidationError("统一社会信用代码校验位错误。", code="uscc_checksum") from None
+    except stdnum_errors.ValidationError:
+        raise ValidationError("统一社会信用代码格式不正确。", code="uscc_format") from None

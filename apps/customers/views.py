@@ -1,0 +1,363 @@
+"""Pages of the customer archive: HTTP, permissions and forms only; work is in services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from apps.core.selectors import dealership_settings
+
+from . import importing, selectors, services, tasks
+from .forms import (
+    CustomerFilter,
+    CustomerForm,
+    ImportForm,
+    OwnerChangeForm,
+    SalesDocumentsForm,
+    SalesFileForm,
+    VehicleFilter,
+    VehicleForm,
+)
+from .models import Customer, ImportBatch, SalesFile, Vehicle
+from .search import search_archive
+
+
+def _perm(codename):
+    return permission_required(codename, raise_exception=True)
+
+
+def _cursor(request, name):
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _form_errors_to_form(form, error: ValidationError):
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@_perm("customers.view_customer")
+def search(request):
+    query = request.GET.get("q", "")
+    result = search_archive(query, limit=dealership_settings().search_result_limit)
+    return render(
+        request,
+        "customers/search.html",
+        {"result": result, "search_query": query},
+    )
+
+
+@_perm("customers.view_customer")
+def customer_list(request):
+    filterset = CustomerFilter(request.GET, queryset=Customer.objects.all())
+    base = filterset.qs if filterset.is_valid() else Customer.objects.none()
+    rows, newer, older = selectors.keyset_page(
+        selectors.customer_list(base=base),
+        after=_cursor(request, "after"),
+        before=_cursor(request, "before"),
+    )
+    return render(
+        request,
+        "customers/customer_list.html",
+        {"filter": filterset, "customers": rows, "newer": newer, "older": older},
+    )
+
+
+@_perm("customers.view_customer")
+def customer_detail(request, pk):
+    try:
+        customer = selectors.customer_card(customer_id=pk)
+    except Customer.DoesNotExist:
+        raise Http404("客户不存在") from None
+    visits = list(customer.work_orders.all())
+    return render(
+        request,
+        "customers/customer_detail.html",
+        {
+            "customer": customer,
+            "ownerships": list(customer.ownerships.all()),
+            "visits": visits,
+            "summary": selectors.visit_summary(visits),
+            "can_view_pii": request.user.has_perm("customers.view_pii"),
+        },
+    )
+
+
+@_perm("customers.add_customer")
+def customer_create(request):
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_save(customer=form.save(commit=False))
+        except ValidationError as error:
+            _form_errors_to_form(form, error)
+        else:
+            messages.success(request, f"已新建客户档案:{customer.name}")
+            return redirect("customers:customer_detail", pk=customer.pk)
+    return render(request, "customers/customer_form.html", {"form": form, "title": "新建客户"})
+
+
+@_perm("customers.change_customer")
+def customer_update(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    form = CustomerForm(request.POST or None, instance=customer)
+    if request.method == "POST" and form.is_valid():
+        services.customer_save(customer=form.save(commit=False))
+        messages.success(request, "客户档案已保存。")
+        return redirect("customers:customer_detail", pk=customer.pk)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"form": form, "title": f"编辑客户:{customer.name}", "customer": customer},
+    )
+
+
+@_perm("customers.view_vehicle")
+def vehicle_list(request):
+    filterset = VehicleFilter(request.GET, queryset=Vehicle.objects.all())
+    base = filterset.qs if filterset.is_valid() else Vehicle.objects.none()
+    rows, newer, older = selectors.keyset_page(
+        selectors.vehicle_list(base=base),
+        after=_cursor(request, "after"),
+        before=_cursor(request, "before"),
+    )
+    return render(
+        request,
+        "customers/vehicle_list.html",
+        {"filter": filterset, "vehicles": rows, "newer": newer, "older": older},
+    )
+
+
+@_perm("customers.view_vehicle")
+def vehicle_detail(request, pk):
+    try:
+        vehicle = selectors.vehicle_detail(vehicle_id=pk)
+    except Vehicle.DoesNotExist:
+        raise Http404("车辆不存在") from None
+    return render(
+        request,
+        "customers/vehicle_detail.html",
+        {
+            "vehicle": vehicle,
+            "visits": list(vehicle.work_orders.all()),
+            "can_view_pii": request.user.has_perm("customers.view_pii"),
+        },
+    )
+
+
+@_perm("customers.add_vehicle")
+def vehicle_create(request, customer_pk):
+    owner = get_object_or_404(Customer, pk=customer_pk)
+    form = VehicleForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        vehicle = form.save(commit=False)
+        vehicle.owner = owner
+        try:
+            services.vehicle_save(
+                vehicle=vehicle,
+                by=request.user,
+                vin_exception_reason=form.cleaned_data.get("vin_exception_reason", ""),
+            )
+        except ValidationError as error:
+            _form_errors_to_form(form, error)
+        else:
+            messages.success(request, f"已登记车辆 {vehicle}。")
+            return redirect("customers:vehicle_detail", pk=vehicle.pk)
+    return render(
+        request,
+        "customers/vehicle_form.html",
+        {"form": form, "title": f"为 {owner.name} 登记车辆", "owner": owner},
+    )
+
+
+@_perm("customers.change_vehicle")
+def vehicle_update(request, pk):
+    vehicle = get_object_or_404(Vehicle.objects.select_related("owner"), pk=pk)
+    form = VehicleForm(request.POST or None, instance=vehicle, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.vehicle_save(
+                vehicle=form.save(commit=False),
+                by=request.user,
+                vin_exception_reason=form.cleaned_data.get("vin_exception_reason", ""),
+            )
+        except ValidationError as error:
+            _form_errors_to_form(form, error)
+        else:
+            messages.success(request, "车辆信息已保存。")
+            return redirect("customers:vehicle_detail", pk=vehicle.pk)
+    return render(
+        request,
+        "customers/vehicle_form.html",
+        {"form": form, "title": f"编辑车辆:{vehicle}", "owner": vehicle.owner},
+    )
+
+
+@_perm("customers.change_vehicleownership")
+def vehicle_change_owner(request, pk):
+    vehicle = get_object_or_404(Vehicle.objects.select_related("owner"), pk=pk)
+    form = OwnerChangeForm(request.POST or None, initial={"on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.vehicle_change_owner(
+                vehicle=vehicle,
+                new_owner=form.cleaned_data["new_owner"],
+                on=form.cleaned_data["on"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            _form_errors_to_form(form, error)
+        else:
+            messages.success(request, f"{vehicle} 已过户给 {vehicle.owner.name}。")
+            return redirect("customers:vehicle_detail", pk=vehicle.pk)
+    return render(
+        request,
+        "customers/owner_change_form.html",
+        {"form": form, "vehicle": vehicle, "title": f"车辆过户:{vehicle}"},
+    )
+
+
+@_perm("customers.view_salesfile")
+def salesfile_list(request):
+    state = request.GET.get("state", "late")
+    if state not in {"late", "open", "late_completed", "all"}:
+        state = "late"
+    files = selectors.sales_files(state=state, on=timezone.localdate())
+    rows, newer, older = selectors.keyset_page(
+        files, after=_cursor(request, "after"), before=_cursor(request, "before")
+    )
+    return render(
+        request,
+        "customers/salesfile_list.html",
+        {
+            "files": rows,
+            "state": state,
+            "newer": newer,
+            "older": older,
+            "document_total": len(SalesFile.Document.choices),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@_perm("customers.add_salesfile")
+def salesfile_create(request, vehicle_pk):
+    vehicle = get_object_or_404(Vehicle, pk=vehicle_pk)
+    if hasattr(vehicle, "sales_file"):
+        return redirect("customers:salesfile_detail", pk=vehicle.sales_file.pk)
+    form = SalesFileForm(request.POST or None, initial={"delivered_on": vehicle.sale_date})
+    if request.method == "POST" and form.is_valid():
+        sales_file = form.save(commit=False)
+        sales_file.vehicle = vehicle
+        services.sales_file_save(sales_file=sales_file)
+        messages.success(request, f"已建立销售档案,资料应于 {sales_file.documents_due_on} 前交齐。")
+        return redirect("customers:salesfile_detail", pk=sales_file.pk)
+    return render(
+        request,
+        "customers/salesfile_form.html",
+        {"form": form, "vehicle": vehicle, "title": f"建立销售档案:{vehicle}"},
+    )
+
+
+@_perm("customers.view_salesfile")
+def salesfile_detail(request, pk):
+    sales_file = get_object_or_404(
+        SalesFile.objects.select_related("vehicle", "vehicle__owner"), pk=pk
+    )
+    received = {doc.kind: doc for doc in sales_file.documents.select_related("received_by")}
+    checklist = [
+        {"kind": kind, "label": label, "document": received.get(kind)}
+        for kind, label in SalesFile.Document.choices
+    ]
+    form = SalesDocumentsForm(
+        initial={"received_on": timezone.localdate()},
+    )
+    form.fields["kinds"].choices = [
+        (kind, label) for kind, label in SalesFile.Document.choices if kind not in received
+    ]
+    return render(
+        request,
+        "customers/salesfile_detail.html",
+        {
+            "sales_file": sales_file,
+            "checklist": checklist,
+            "form": form,
+            "today": timezone.localdate(),
+            "can_change": request.user.has_perm("customers.change_salesfile"),
+        },
+    )
+
+
+@require_POST
+@_perm("customers.change_salesfile")
+def salesfile_receive(request, pk):
+    sales_file = get_object_or_404(SalesFile, pk=pk)
+    form = SalesDocumentsForm(request.POST)
+    if form.is_valid():
+        services.sales_file_receive_documents(
+            sales_file=sales_file,
+            kinds=form.cleaned_data["kinds"],
+            on=form.cleaned_data["received_on"],
+            by=request.user,
+        )
+        messages.success(request, f"已登记收到 {len(form.cleaned_data['kinds'])} 份资料。")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("customers:salesfile_detail", pk=pk)
+
+
+@require_POST
+@_perm("customers.change_salesfile")
+def salesfile_unreceive(request, pk, kind):
+    sales_file = get_object_or_404(SalesFile, pk=pk)
+    services.sales_file_remove_document(sales_file=sales_file, kind=kind)
+    messages.info(request, "已撤销该资料的收到记录。")
+    return redirect("customers:salesfile_detail", pk=pk)
+
+
+@_perm("customers.import_archive")
+def import_list(request):
+    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        with transaction.atomic():
+            batch = ImportBatch.objects.create(
+                file=upload,
+                original_name=upload.name[:200],
+                created_by=request.user,
+                accept_invalid_vin=form.cleaned_data.get("accept_invalid_vin", False),
+                invalid_vin_reason=form.cleaned_data.get("invalid_vin_reason", ""),
+            )
+            transaction.on_commit(lambda: tasks.import_archive.delay(batch.pk))
+        messages.info(request, "文件已上传,正在后台校验和导入。")
+        return redirect("customers:import_detail", pk=batch.pk)
+    batches = selectors.import_batches(limit=20)
+    return render(request, "customers/import_list.html", {"form": form, "batches": batches})
+
+
+@_perm("customers.import_archive")
+def import_detail(request, pk):
+    batch = get_object_or_404(ImportBatch.objects.select_related("created_by"), pk=pk)
+    template = (
+        "customers/partials/import_status.html" if request.htmx else "customers/import_detail.html"
+    )
+    return render(request, template, {"batch": batch})
+
+
+@_perm("customers.import_archive")
+def import_template(request):
+    return FileResponse(
+        importing.template_workbook(),
+        as_attachment=True,
+        filename="客户档案导入模板.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

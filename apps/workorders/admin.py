@@ -1,0 +1,16 @@
+from django.contrib import admin
+
+from .models import WorkOrder, WorkOrderLine
+
+
+class WorkOrderLineInline(admin.TabularInline):
+    model = WorkOrderLine
+    extra = 0
+
+
+@admin.register(WorkOrder)
+class WorkOrderAdmin(admin.ModelAdmin):
+    list_display = ("number", "vehicle", "customer", "kind", "status", "opened_at", "total_amount")
+    search_fields = ("number",)
+    raw_id_fields = ("vehicle", "customer", "advisor")
+    inlines = [WorkOrderLineInline]

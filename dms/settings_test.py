@@ -1,0 +1,23 @@
+"""Test settings: the whole suite runs on real PostgreSQL and real Redis, never SQLite.
+
+`make test` exports DATABASE_URL and REDIS_URL (after making sure both servers run);
+running pytest without them fails here, loudly, instead of falling back silently.
+"""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+    raise ImproperlyConfigured("Tests need DATABASE_URL=postgres://… (use `make test`)")
+if not os.environ.get("REDIS_URL", "").startswith("redis://"):
+    raise ImproperlyConfigured("Tests need REDIS_URL=redis://… (use `make test`)")
+
+from .settings import *  # noqa: F403
+
+CELERY_BROKER_URL = os.environ["REDIS_URL"]
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405

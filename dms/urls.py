@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+admin.site.site_header = "售后DMS 系统管理"
+admin.site.site_title = "售后DMS"
+
+urlpatterns = [
+    path("", include("apps.accounts.urls")),
+    path("archive/", include("apps.customers.urls")),
+    path("settings/", include("apps.core.urls")),
+    path("admin/", admin.site.urls),
+]
+if settings.DEBUG:
+    urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make bench`: seed (or reuse) a 10-year dealership in its own PostgreSQL database and
+# print median / p95 server time, queries and SQL share per operation.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(./scripts/ensure-services.sh | sed 's/^/export /')"
+base="${DATABASE_URL%/*}"
+export DATABASE_URL="${BENCH_DATABASE_URL:-$base/dms_bench}"
+.venv/bin/python - <<'PY'
+import os, urllib.parse, psycopg2
+u = urllib.parse.urlparse(os.environ["DATABASE_URL"])
+name = u.path.lstrip("/")
+conn = psycopg2.connect(host=u.hostname, port=u.port or 5432, user=u.username or "postgres",
+                        password=u.password, dbname="postgres")
+conn.autocommit = True
+cur = conn.cursor()
+cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+if not cur.fetchone():
+    cur.execute(f'CREATE DATABASE "{name}"')
+PY
+.venv/bin/python manage.py migrate --no-input -v 0
+.venv/bin/python manage.py bench --years "${BENCH_YEARS:-10}" "$@"

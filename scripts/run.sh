@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make run`: migrate, load the demo dealership once, then serve it with a Celery worker
+# and beat. With no DATABASE_URL / CELERY_BROKER_URL this is the embedded default.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBUG="${DEBUG:-1}"
+PY=.venv/bin/python
+PORT="${PORT:-8000}"
+mkdir -p var/broker/queue var/broker/processed var/log
+
+$PY manage.py migrate --no-input
+$PY manage.py seed_demo --if-empty
+
+.venv/bin/celery -A dms worker -B --loglevel=INFO --concurrency=2 \
+  --schedule=var/celerybeat-schedule >var/log/celery.log 2>&1 &
+CELERY_PID=$!
+trap 'kill $CELERY_PID 2>/dev/null || true' EXIT INT TERM
+
+echo
+echo "售后DMS 已启动: http://127.0.0.1:$PORT/   (Celery 日志: var/log/celery.log)"
+echo "演示账号(密码均为 demo1234): advisor 服务顾问 · supervisor 车间主任 · technician 维修技师 · qc 质检员"
+echo "  parts 配件专员 · warranty 索赔专员 · callback 客服专员 · complaint 客服主管 · manager 售后经理 · admin 系统管理员"
+echo
+$PY manage.py runserver "0.0.0.0:$PORT"
