@@ -1,0 +1,42 @@
+"""Shared fixtures. The suite runs on real PostgreSQL and Redis (dms/settings_test.py)."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from apps.accounts.roles import ROLES
+from tests.factories.accounts import UserFactory
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _postgres_only(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        assert connection.vendor == "postgresql", "tests must run on PostgreSQL"
+
+
+@pytest.fixture
+def user_with_role(db):
+    """Make a user holding the given role codes: user_with_role("advisor", "manager")."""
+
+    def make(*codes, **fields):
+        user = UserFactory(**fields)
+        user.groups.set(Group.objects.filter(name__in=codes))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def role_client(client, user_with_role):
+    """A test client logged in as a fresh user of one role: role_client("advisor")."""
+
+    def make(*codes):
+        client.force_login(user_with_role(*codes))
+        return client
+
+    return make
+
+
+@pytest.fixture(params=[role.code for role in ROLES])
+def any_role(request):
+    return request.param

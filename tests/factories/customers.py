@@ -1,0 +1,59 @@
+"""Factories of the archive: every identifier they make passes the real validators."""
+
+import datetime as dt
+
+import factory
+from stdnum.cn import ric
+
+from apps.customers.models import Customer, SalesFile, Vehicle, VehicleOwnership
+from apps.customers.validators import vin_check_digit
+
+
+def valid_vin(serial: int, wmi: str = "LFV", vds: str = "2A21K") -> str:
+    body = f"{wmi}{vds}0P1{serial:06d}"
+    return body[:8] + vin_check_digit(body) + body[9:]
+
+
+def valid_id_number(serial: int, birthday=dt.date(1985, 6, 15), male=True) -> str:
+    sequence = (serial % 499) * 2 + (1 if male else 0)
+    body = f"440305{birthday:%Y%m%d}{sequence:03d}"
+    return body + ric.calc_check_digit(body)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"张{'伟芳娜敏静'[n % 5]}{n}")
+    mobile = factory.Sequence(lambda n: f"138{n:08d}")
+    kind = Customer.Kind.PERSON
+
+
+class VehicleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Vehicle
+        skip_postgeneration_save = True
+
+    vin = factory.Sequence(valid_vin)
+    plate = factory.Sequence(lambda n: f"粤B{n:05d}")
+    brand = "大众"
+    model_name = "速腾 2023款 300TSI"
+    owner = factory.SubFactory(CustomerFactory)
+    sale_date = dt.date(2024, 5, 18)
+
+    @factory.post_generation
+    def ownership(self, create, extracted, **kwargs):
+        if create:
+            VehicleOwnership.objects.create(
+                vehicle=self, customer=self.owner, started_on=self.sale_date or dt.date(2024, 1, 1)
+            )
+
+
+class SalesFileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SalesFile
+
+    vehicle = factory.SubFactory(VehicleFactory)
+    delivered_on = dt.date(2026, 11, 16)
+    salesperson = "李思琪"
+    documents_due_on = dt.date(2026, 11, 18)
