@@ -1,15 +1,21 @@
 """Date arithmetic the dealership speaks in: working days and calendar months."""
 
 import datetime as dt
+from functools import lru_cache
 
 import holidays
+
+
+@lru_cache(maxsize=64)
+def _china_calendar(first_year: int) -> holidays.HolidayBase:
+    # Two years cover any deadline of a few working days that starts in first_year.
+    return holidays.country_holidays("CN", years=range(first_year, first_year + 2))
 
 
 def working_day_after(start: dt.date, working_days: int) -> dt.date:
     """The date `working_days` working days after `start`, by China's official calendar
     (weekends, public holidays and the swapped working weekends, 调休)."""
-    calendar = holidays.country_holidays("CN", years=range(start.year, start.year + 2))
-    return calendar.get_nth_working_day(start, working_days)
+    return _china_calendar(start.year).get_nth_working_day(start, working_days)
 
 
 def month_start_before(on: dt.date, months: int) -> dt.date:
