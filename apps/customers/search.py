@@ -6,7 +6,7 @@ handful of index entries whatever the size of the archive:
 | query looks like                      | looked up as                                      |
 | ------------------------------------- | ------------------------------------------------- |
 | 11 digits                             | mobile / other phone, exact                       |
-| 4 digits                              | mobile, last 4 (index on RIGHT(mobile, 4))        |
+| 4 digits                              | mobile last 4 (RIGHT(mobile, 4)), plate fragment  |
 | 18 characters, ID-number shaped       | resident ID number, exact                         |
 | 17 characters                         | VIN, exact                                        |
 | 6 letters/digits                      | VIN last 6 (index on RIGHT(vin, 6)), plate part   |
@@ -77,7 +77,7 @@ def _customer_filter(q: str) -> tuple[Q | None, list[str]]:
 def _vehicle_filter(q: str) -> tuple[Q | None, list[str]]:
     if len(q) == 17 and _ALNUM.match(q):
         return Q(vin=q), ["VIN"]
-    if q.isdigit() and len(q) in (4, 11):  # phone-shaped: not a plate fragment
+    if q.isdigit() and len(q) == 11:  # a whole mobile number: not a plate
         return None, []
     if _ID_SHAPE.match(q):
         return None, []

@@ -54,20 +54,20 @@ def search(request):
     )
 
 
+def _filtered_page(request, filter_class, model, selector) -> dict:
+    """One keyset page of a filtered list: the context every archive list renders."""
+    filterset = filter_class(request.GET, queryset=model.objects.all())
+    base = filterset.qs if filterset.is_valid() else model.objects.none()
+    rows, newer, older = selectors.keyset_page(
+        selector(base=base), after=_cursor(request, "after"), before=_cursor(request, "before")
+    )
+    return {"filter": filterset, "rows": rows, "newer": newer, "older": older}
+
+
 @_perm("customers.view_customer")
 def customer_list(request):
-    filterset = CustomerFilter(request.GET, queryset=Customer.objects.all())
-    base = filterset.qs if filterset.is_valid() else Customer.objects.none()
-    rows, newer, older = selectors.keyset_page(
-        selectors.customer_list(base=base),
-        after=_cursor(request, "after"),
-        before=_cursor(request, "before"),
-    )
-    return render(
-        request,
-        "customers/customer_list.html",
-        {"filter": filterset, "customers": rows, "newer": newer, "older": older},
-    )
+    context = _filtered_page(request, CustomerFilter, Customer, selectors.customer_list)
+    return render(request, "customers/customer_list.html", context)
 
 
 @_perm("customers.view_customer")
@@ -121,18 +121,8 @@ def customer_update(request, pk):
 
 @_perm("customers.view_vehicle")
 def vehicle_list(request):
-    filterset = VehicleFilter(request.GET, queryset=Vehicle.objects.all())
-    base = filterset.qs if filterset.is_valid() else Vehicle.objects.none()
-    rows, newer, older = selectors.keyset_page(
-        selectors.vehicle_list(base=base),
-        after=_cursor(request, "after"),
-        before=_cursor(request, "before"),
-    )
-    return render(
-        request,
-        "customers/vehicle_list.html",
-        {"filter": filterset, "vehicles": rows, "newer": newer, "older": older},
-    )
+    context = _filtered_page(request, VehicleFilter, Vehicle, selectors.vehicle_list)
+    return render(request, "customers/vehicle_list.html", context)
 
 
 @_perm("customers.view_vehicle")

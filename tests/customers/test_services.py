@@ -27,7 +27,9 @@ def _visit(customer, *, on: dt.date, paid: str):
 
 def test_sales_file_documents_are_due_two_working_days_after_delivery_skipping_the_weekend():
     vehicle = VehicleFactory()
-    sales_file = SalesFile(vehicle=vehicle, delivered_on=dt.date(2026, 11, 20), salesperson="李思琪")
+    sales_file = SalesFile(
+        vehicle=vehicle, delivered_on=dt.date(2026, 11, 20), salesperson="李思琪"
+    )
 
     services.sales_file_save(sales_file=sales_file)
 

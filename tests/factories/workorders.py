@@ -17,9 +17,7 @@ class WorkOrderFactory(factory.django.DjangoModelFactory):
     customer = factory.SelfAttribute("vehicle.owner")
     kind = WorkOrder.Kind.MAINTENANCE
     status = WorkOrder.Status.SETTLED
-    opened_at = factory.LazyFunction(
-        lambda: timezone.make_aware(dt.datetime(2026, 6, 1, 9, 30))
-    )
+    opened_at = factory.LazyFunction(lambda: timezone.make_aware(dt.datetime(2026, 6, 1, 9, 30)))
     mileage = 12000
     labour_amount = Decimal("180.00")
     parts_amount = Decimal("420.00")
