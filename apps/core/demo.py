@@ -98,31 +98,32 @@ OTHER_MODELS = (
     Model("比亚迪", "汉 EV 2023款", "LGX", "E4GA2", new_energy=True),
     Model("日产", "轩逸 2023款 1.6L", "LGB", "H5AE1"),
 )
+# (kind, code, description, quantity or hours, lowest and highest unit price in yuan);
+# labour lines are priced at the model's hourly rate.
 SERVICE_ITEMS = {
     "maintenance": (
-        ("labour", "LB-0101", "常规保养工时", Decimal("1.0")),
-        ("part", "PT-06L115562", "机油滤清器", Decimal("1")),
-        ("part", "PT-G052195", "全合成机油 5W-40", Decimal("4.5")),
-        ("material", "MT-0001", "清洗剂", Decimal("1")),
+        ("labour", "LB-0101", "常规保养工时", Decimal("1.0"), None),
+        ("part", "PT-06L115562", "机油滤清器", Decimal("1"), (68, 98)),
+        ("part", "PT-G052195", "全合成机油 5W-40(升)", Decimal("4.5"), (88, 118)),
+        ("material", "MT-0001", "清洗剂", Decimal("1"), (20, 45)),
     ),
     "repair": (
-        ("labour", "LB-0305", "前刹车片更换", Decimal("1.2")),
-        ("part", "PT-5QD698151", "前刹车片", Decimal("1")),
-        ("labour", "LB-0720", "空调系统检修", Decimal("1.5")),
-        ("part", "PT-5Q0820803", "空调滤芯", Decimal("1")),
+        ("labour", "LB-0305", "前刹车片更换", Decimal("1.2"), None),
+        ("part", "PT-5QD698151", "前刹车片", Decimal("1"), (420, 680)),
+        ("labour", "LB-0720", "空调系统检修", Decimal("1.5"), None),
+        ("part", "PT-5Q0820803", "空调滤芯", Decimal("1"), (95, 160)),
     ),
     "accident": (
-        ("labour", "LB-0901", "前保险杠钣金", Decimal("3.0")),
-        ("labour", "LB-0902", "前保险杠喷漆", Decimal("2.5")),
-        ("part", "PT-5GG807221", "前保险杠皮", Decimal("1")),
+        ("labour", "LB-0901", "前保险杠钣金", Decimal("3.0"), None),
+        ("labour", "LB-0902", "前保险杠喷漆", Decimal("2.5"), None),
+        ("part", "PT-5GG807221", "前保险杠皮", Decimal("1"), (1200, 2600)),
     ),
     "warranty": (
-        ("labour", "LB-0410", "水泵更换", Decimal("2.0")),
-        ("part", "PT-04E121600", "水泵总成", Decimal("1")),
+        ("labour", "LB-0410", "水泵更换", Decimal("2.0"), None),
+        ("part", "PT-04E121600", "水泵总成", Decimal("1"), (900, 1500)),
     ),
-    "campaign": (("labour", "LB-0001", "冬季免费检测", Decimal("0.5")),),
+    "campaign": (("labour", "LB-0001", "冬季免费检测", Decimal("0.5"), None),),
 }
-PART_PRICES = {"part": (80, 1800), "material": (20, 60)}
 
 
 class DemoBuilder:
@@ -191,6 +192,11 @@ class DemoBuilder:
         given = self.rng.choice(GIVEN) + (self.rng.choice(GIVEN) if self.rng.random() < 0.7 else "")
         return self.rng.choice(SURNAMES) + given
 
+    def moment(self, day: dt.date) -> dt.datetime:
+        """An aware time during business hours of `day` (records are created at work)."""
+        at = dt.time(self.rng.randint(9, 17), self.rng.randint(0, 59))
+        return timezone.make_aware(dt.datetime.combine(day, at))
+
     def day_between(self, first: dt.date, last: dt.date) -> dt.date:
         span = max((last - first).days, 0)
         return first + dt.timedelta(days=self.rng.randint(0, span))
@@ -228,6 +234,7 @@ class DemoBuilder:
         if bought_here and self.rng.random() < 0.3:
             customer.club_member_number = f"VW{created:%y}{len(self.mobiles):06d}"
             customer.club_joined_on = created
+        customer.created_at = self.moment(created)
         return customer
 
     def vehicle(self, owner: Customer, bought_here: bool, sold_on: dt.date, prefix: str) -> Vehicle:
@@ -261,6 +268,7 @@ class DemoBuilder:
             else anniversary.replace(year=self.today.year + 1)
         )
         vehicle.inspection_due_on = vehicle.insurance_expires_on
+        vehicle.created_at = self.moment(sold_on)
         vehicle._model = model  # used by the visit generator only
         return vehicle
 
@@ -300,12 +308,11 @@ class DemoBuilder:
         if kind == "accident" and self.rng.random() < 0.7:
             payer = Payer.INSURANCE
         lines = []
-        for line_kind, code, description, quantity in SERVICE_ITEMS[kind]:
-            if line_kind == "labour":
+        for line_kind, code, description, quantity, price_range in SERVICE_ITEMS[kind]:
+            if price_range is None:
                 price = Decimal(model.labour_rate)
             else:
-                low, high = PART_PRICES[line_kind]
-                price = Decimal(self.rng.randint(low, high))
+                price = Decimal(self.rng.randint(*price_range))
             amount = (price * quantity).quantize(Decimal("0.01"))
             lines.append(
                 WorkOrderLine(
@@ -340,6 +347,7 @@ class DemoBuilder:
             parts_amount=total - labour,
             total_amount=total,
             customer_paid_amount=total if payer == Payer.CUSTOMER else Decimal(0),
+            created_at=opened,
         )
         return work_order, lines
 

@@ -10,10 +10,13 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 
 class TimeStampedModel(models.Model):
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    # A default rather than auto_now_add, so imports and the demo can keep a record's
+    # real creation date (auto_now_add overwrites any value given).
+    created_at = models.DateTimeField("创建时间", default=timezone.now, editable=False)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:

@@ -6,9 +6,8 @@ services.py; reads with their joins live in selectors.py.
 """
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models.functions import Reverse, Right, Upper
+from django.db.models.functions import Right
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import TimeStampedModel
@@ -83,16 +82,9 @@ class Customer(TimeStampedModel):
             models.Index(fields=["credit_code"], name="customer_credit_code_idx"),
             models.Index(fields=["name", "mobile"], name="customer_name_mobile_idx"),
             models.Index(fields=["created_at"], name="customer_created_at_idx"),
-            # PostgreSQL only (see migrations): 3+ character name fragments through
-            # trigrams on UPPER(name), which is what icontains compiles to; 1-2 character
-            # names through b-tree prefix (surname) and suffix (given name) indexes.
-            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customer_name_trgm_idx"),
-            models.Index(
-                OpClass("name", name="varchar_pattern_ops"), name="customer_name_prefix_idx"
-            ),
-            models.Index(
-                OpClass(Reverse("name"), name="text_pattern_ops"), name="customer_name_suffix_idx"
-            ),
+            # PostgreSQL also has trigram and pattern-ops indexes on name (migration
+            # 0001_archive, PostgresOnlyRunSQL): customer_name_trgm_idx,
+            # customer_name_prefix_idx, customer_name_suffix_idx.
         ]
         constraints = [
             models.UniqueConstraint(
@@ -149,8 +141,7 @@ class Vehicle(TimeStampedModel):
             models.Index(fields=["plate"], name="vehicle_plate_idx"),
             models.Index(Right("vin", 6), name="vehicle_vin_last6_idx"),
             models.Index(fields=["created_at"], name="vehicle_created_at_idx"),
-            # PostgreSQL only: plate fragments (plates are stored upper-case).
-            GinIndex(OpClass("plate", name="gin_trgm_ops"), name="vehicle_plate_trgm_idx"),
+            # PostgreSQL also has vehicle_plate_trgm_idx (trigrams on plate, migration 0001).
         ]
 
     def __str__(self):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
-from apps.core.migration_ops import PostgresOnlyAddIndex
+from apps.core.migration_ops import PostgresOnlyRunSQL
 
 
 class Migration(migrations.Migration):
@@ -765,13 +765,6 @@ class Migration(migrations.Migration):
             model_name="vehicle",
             index=models.Index(fields=["created_at"], name="vehicle_created_at_idx"),
         ),
-        PostgresOnlyAddIndex(
-            model_name="vehicle",
-            index=django.contrib.postgres.indexes.GinIndex(
-                django.contrib.postgres.indexes.OpClass("plate", name="gin_trgm_ops"),
-                name="vehicle_plate_trgm_idx",
-            ),
-        ),
         migrations.AddIndex(
             model_name="salesfile",
             index=models.Index(
@@ -792,29 +785,27 @@ class Migration(migrations.Migration):
                 name="vehicle_one_current_owner",
             ),
         ),
-        PostgresOnlyAddIndex(
-            model_name="customer",
-            index=django.contrib.postgres.indexes.GinIndex(
-                django.contrib.postgres.indexes.OpClass(
-                    django.db.models.functions.text.Upper("name"), name="gin_trgm_ops"
-                ),
-                name="customer_name_trgm_idx",
-            ),
-        ),
-        PostgresOnlyAddIndex(
-            model_name="customer",
-            index=models.Index(
-                django.contrib.postgres.indexes.OpClass("name", name="varchar_pattern_ops"),
-                name="customer_name_prefix_idx",
-            ),
-        ),
-        PostgresOnlyAddIndex(
-            model_name="customer",
-            index=models.Index(
-                django.contrib.postgres.indexes.OpClass(
-                    django.db.models.functions.text.Reverse("name"), name="text_pattern_ops"
-                ),
-                name="customer_name_suffix_idx",
-            ),
+        # Search indexes of PostgreSQL only (see apps/customers/search.py). They are kept out
+        # of the model state so that SQLite, which cannot build them, never sees them.
+        PostgresOnlyRunSQL(
+            sql=[
+                # icontains compiles to UPPER(name::text) LIKE UPPER(%s): index that.
+                "CREATE INDEX customer_name_trgm_idx ON customers_customer"
+                " USING gin (UPPER(name) gin_trgm_ops)",
+                # 1-2 character names: surname prefix and given-name suffix, b-tree.
+                "CREATE INDEX customer_name_prefix_idx ON customers_customer"
+                " (name varchar_pattern_ops)",
+                "CREATE INDEX customer_name_suffix_idx ON customers_customer"
+                " (REVERSE(name) text_pattern_ops)",
+                # Plate fragments: contains compiles to plate::text LIKE %s.
+                "CREATE INDEX vehicle_plate_trgm_idx ON customers_vehicle"
+                " USING gin (plate gin_trgm_ops)",
+            ],
+            reverse_sql=[
+                "DROP INDEX IF EXISTS customer_name_trgm_idx",
+                "DROP INDEX IF EXISTS customer_name_prefix_idx",
+                "DROP INDEX IF EXISTS customer_name_suffix_idx",
+                "DROP INDEX IF EXISTS vehicle_plate_trgm_idx",
+            ],
         ),
     ]
