@@ -23,3 +23,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 # Several suites may share one server (parallel sessions, CI); each may name its own.
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_dms")}  # noqa: F405
+# Tests serve static files from the finders; there is no collectstatic output to scan.
+WHITENOISE_AUTOREFRESH = True

@@ -48,6 +48,12 @@ class CustomerForm(forms.ModelForm):
             "marketing_consent": "依《个人信息保护法》仅对同意的客户发短信;回复“退订”即取消。",
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Typed numbers may carry spaces, dashes or +86; normalize_mobile strips them.
+        self.fields["mobile"].max_length = 20
+        self.fields["mobile"].widget.attrs["maxlength"] = 20
+
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
         if not name:

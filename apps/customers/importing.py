@@ -78,7 +78,7 @@ SHEETS = {
         Column("备注", "note"),
     ),
     VEHICLE_SHEET: (
-        Column("VIN*", "vin", "vin", required=True, example="LSVAU2180N2183294"),
+        Column("VIN*", "vin", "vin", required=True, example="LSVAU218XN2183294"),
         Column("车牌", "plate", "plate", example="粤B12345"),
         Column("品牌*", "brand", required=True, example="大众"),
         Column("车型*", "model_name", required=True, example="帕萨特 2022款 330TSI"),
@@ -97,7 +97,7 @@ SHEETS = {
     ),
     HISTORY_SHEET: (
         Column("工单号*", "number", required=True, example="WO2023051800012"),
-        Column("VIN*", "vin", "vin", required=True, example="LSVAU2180N2183294"),
+        Column("VIN*", "vin", "vin", required=True, example="LSVAU218XN2183294"),
         Column("进厂日期*", "opened_on", "date", required=True, example="2023-05-18"),
         Column("交车日期", "delivered_on", "date", example="2023-05-18"),
         Column("里程", "mileage", "int", example=30120),
