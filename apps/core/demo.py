@@ -151,7 +151,7 @@ class DemoBuilder:
         self.id_serial += 1
         sequence = self.id_serial % 500 * 2 + (1 if sex == "M" else 0)
         body = f"{region}{birthday:%Y%m%d}{sequence:03d}"
-        return body + ric.calc_check_digit(body)
+        return body + ric.calc_check_digit(body + "0")  # it reads the first 17 of 18
 
     def credit_code(self) -> str:
         while True:

@@ -1,5 +1,7 @@
 """Forms of the archive: they validate and normalise input, services do the writes."""
 
+import re
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
@@ -14,6 +16,7 @@ from .validators import (
     normalize_vin,
 )
 
+_PHONE_SEPARATORS = re.compile(r"[\s\-·.()()]")
 DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
 
@@ -62,6 +65,10 @@ class CustomerForm(forms.ModelForm):
 
     def clean_mobile(self):
         return normalize_mobile(self.cleaned_data["mobile"])
+
+    def clean_phone_other(self):
+        # Stored as digits, the form the search box looks up (0755-26001234 → 075526001234).
+        return _PHONE_SEPARATORS.sub("", self.cleaned_data["phone_other"])
 
     def clean_id_number(self):
         value = self.cleaned_data["id_number"]

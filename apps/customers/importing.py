@@ -25,6 +25,8 @@ from .models import Customer, ImportBatch, Vehicle, VehicleOwnership
 from .services import derive_from_id_number
 from .validators import (
     VIN_CHECK_DIGIT_CODE,
+    id_number_birthday,
+    id_number_sex,
     is_vin_check_digit_valid,
     normalize_credit_code,
     normalize_id_number,
@@ -34,6 +36,10 @@ from .validators import (
 )
 
 MAX_REPORTED_ERRORS = 1000  # enough to fix a file; the total is reported too
+MAX_INTEGER = 2_147_483_647  # PostgreSQL's integer, which PositiveIntegerField uses
+# WorkOrderLine.quantity has 10 digits with 2 decimals, the narrowest decimal column; a line
+# of 100 million yuan is beyond any real work order anyway.
+MAX_DECIMAL = Decimal(10**8)
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,10 @@ class Column:
     kind: str = "text"  # text, date, int, decimal, bool, or a choice map's name
     required: bool = False
     example: object = ""
+    max_length: int | None = 200  # of the model field a text column goes to; None: TextField
 
 
-YES_NO = {"是": True, "否": False, "Y": True, "N": False}
+YES_NO = {"是": True, "否": False, "Y": True, "N": False, "TRUE": True, "FALSE": False}
 CHOICES = {
     "customer_kind": {"个人": Customer.Kind.PERSON, "单位": Customer.Kind.COMPANY},
     "sex": {"男": "M", "女": "F"},
@@ -61,55 +68,55 @@ VEHICLE_SHEET = "车辆"
 HISTORY_SHEET = "维修记录"
 SHEETS = {
     CUSTOMER_SHEET: (
-        Column("姓名*", "name", required=True, example="张伟"),
+        Column("姓名*", "name", required=True, example="张伟", max_length=100),
         Column("类型", "kind", "customer_kind", example="个人"),
         Column("手机*", "mobile", "mobile", required=True, example="13812345678"),
-        Column("其他电话", "phone_other", example="0755-26001234"),
+        Column("其他电话", "phone_other", example="0755-26001234", max_length=20),
         Column("身份证号", "id_number", "id_number", example="11010519491231002X"),
         Column("统一社会信用代码", "credit_code", "credit_code"),
         Column("地址", "address", example="深圳市南山区科技园"),
         Column("生日", "birthday", "date"),
         Column("性别", "sex", "sex"),
-        Column("会员号", "club_member_number"),
+        Column("会员号", "club_member_number", max_length=30),
         Column("入会日期", "club_joined_on", "date"),
         Column("同意短信", "marketing_consent", "bool", example="是"),
         Column("免打扰", "do_not_call", "bool", example="否"),
         Column("来源", "source", "source", example="本店购车"),
-        Column("备注", "note"),
+        Column("备注", "note", max_length=None),
     ),
     VEHICLE_SHEET: (
         Column("VIN*", "vin", "vin", required=True, example="LSVAU218XN2183294"),
         Column("车牌", "plate", "plate", example="粤B12345"),
-        Column("品牌*", "brand", required=True, example="大众"),
-        Column("车型*", "model_name", required=True, example="帕萨特 2022款 330TSI"),
-        Column("颜色", "colour", example="星空蓝"),
-        Column("发动机号", "engine_number"),
-        Column("车主姓名*", "owner_name", required=True, example="张伟"),
+        Column("品牌*", "brand", required=True, example="大众", max_length=30),
+        Column("车型*", "model_name", required=True, example="帕萨特 2022款 330TSI", max_length=60),
+        Column("颜色", "colour", example="星空蓝", max_length=20),
+        Column("发动机号", "engine_number", max_length=30),
+        Column("车主姓名*", "owner_name", required=True, example="张伟", max_length=100),
         Column("车主手机*", "owner_mobile", "mobile", required=True, example="13812345678"),
         Column("销售日期", "sale_date", "date", example="2022-05-18"),
         Column("三包开始", "warranty_start", "date"),
         Column("三包结束", "warranty_end", "date"),
         Column("三包里程", "warranty_km_limit", "int"),
-        Column("保险公司", "insurance_company", example="中国人保"),
+        Column("保险公司", "insurance_company", example="中国人保", max_length=50),
         Column("保险到期", "insurance_expires_on", "date"),
         Column("年审到期", "inspection_due_on", "date"),
         Column("当前里程", "mileage", "int", example=35600),
     ),
     HISTORY_SHEET: (
-        Column("工单号*", "number", required=True, example="WO2023051800012"),
+        Column("工单号*", "number", required=True, example="WO2023051800012", max_length=30),
         Column("VIN*", "vin", "vin", required=True, example="LSVAU218XN2183294"),
         Column("进厂日期*", "opened_on", "date", required=True, example="2023-05-18"),
         Column("交车日期", "delivered_on", "date", example="2023-05-18"),
         Column("里程", "mileage", "int", example=30120),
         Column("工单类型", "kind", "wo_kind", example="保养"),
         Column("项目类别*", "line_kind", "line_kind", required=True, example="工时"),
-        Column("项目编码", "code", example="LB-0001"),
+        Column("项目编码", "code", example="LB-0001", max_length=40),
         Column("项目名称*", "description", required=True, example="更换机油机滤"),
         Column("数量", "quantity", "decimal", example=1),
         Column("单价", "unit_price", "decimal", example=180),
         Column("金额", "amount", "decimal", example=180),
         Column("付费方", "payer", "payer", example="客户"),
-        Column("客户描述", "customer_words"),
+        Column("客户描述", "customer_words", max_length=None),
     ),
 }
 
@@ -121,6 +128,9 @@ class Parsed:
     work_orders: dict = field(default_factory=dict)  # number -> {attr: value, lines: [...]}
     errors: list = field(default_factory=list)
     rows: int = 0
+    # VINs of vehicle rows refused for another cell: their error is already reported, so a
+    # work order of such a VIN must not also be told its vehicle is missing.
+    refused_vins: set = field(default_factory=set)
 
 
 class CellError(Exception):
@@ -144,7 +154,7 @@ def template_workbook() -> io.BytesIO:
                     sheet[f"{letter}{row}"].number_format = "@"
             choices = CHOICES.get(column.kind) or (YES_NO if column.kind == "bool" else None)
             if choices:
-                options = ",".join(k for k in choices if k not in ("Y", "N"))
+                options = ",".join(k for k in choices if k not in ("Y", "N", "TRUE", "FALSE"))
                 rule = DataValidation(type="list", formula1=f'"{options}"', allow_blank=True)
                 rule.add(f"{letter}2:{letter}5001")
                 sheet.add_data_validation(rule)
@@ -189,10 +199,19 @@ def _convert(column: Column, value, *, accept_invalid_vin: bool):
             number = Decimal(text)
             if number < 0 or number != number.to_integral_value():
                 raise CellError(f"应为非负整数,而不是“{text}”。")
+            if number > MAX_INTEGER:
+                raise CellError(f"数值过大:“{text}”。")
             return int(number)
         if kind == "decimal":
-            return Decimal(text).quantize(Decimal("0.01"))
+            number = Decimal(text)
+            if not number.is_finite():
+                raise CellError(f"应为数字,而不是“{text}”。")
+            if abs(number) >= MAX_DECIMAL:
+                raise CellError(f"数值过大:“{text}”,应小于 {MAX_DECIMAL}。")
+            return number.quantize(Decimal("0.01"))
         if kind == "bool":
+            if isinstance(value, bool):  # an Excel TRUE/FALSE cell
+                return value
             if text.upper() not in YES_NO:
                 raise CellError(f"应填“是”或“否”,而不是“{text}”。")
             return YES_NO[text.upper()]
@@ -224,7 +243,10 @@ def _convert(column: Column, value, *, accept_invalid_vin: bool):
         raise CellError(error.messages[0]) from None
     except (InvalidOperation, ValueError):
         raise CellError(f"应为数字,而不是“{text}”。") from None
-    return text[:200]
+    # A longer value would fail the whole transaction as a database error, far from its cell.
+    if column.max_length and len(text) > column.max_length:
+        raise CellError(f"最多 {column.max_length} 个字符,当前为 {len(text)} 个。")
+    return text
 
 
 def _date(value, text: str) -> dt.date:
@@ -294,6 +316,8 @@ def _parse_sheet(sheet, name, parsed: Parsed, *, accept_invalid_vin: bool):
                 row_errors.append(_error(name, row_number, f"{letter} {column.header}", str(error)))
         if row_errors:
             parsed.errors.extend(row_errors)
+            if name == VEHICLE_SHEET and "vin" in record:
+                parsed.refused_vins.add(record["vin"])
             continue
         record["_row"] = row_number
         _merge_row(name, record, parsed)
@@ -313,6 +337,7 @@ def _merge_row(sheet, record, parsed: Parsed):
         start, end = record["warranty_start"], record["warranty_end"]
         if start and end and end <= start:
             parsed.errors.append(_error(sheet, row, "三包结束", "三包结束日期必须晚于开始日期。"))
+            parsed.refused_vins.add(record["vin"])
             return
         _fill(parsed.vehicles.setdefault(record["vin"], {"_row": row}), record)
     else:
@@ -360,7 +385,7 @@ def _fill(target: dict, record: dict):
 
 
 def _check_references(parsed: Parsed):
-    known_vins = set(parsed.vehicles)
+    known_vins = set(parsed.vehicles) | parsed.refused_vins
     missing = {o["vin"] for o in parsed.work_orders.values()} - known_vins
     if missing:
         known_vins |= set(Vehicle.objects.filter(vin__in=missing).values_list("vin", flat=True))
@@ -463,6 +488,12 @@ def _write(parsed: Parsed, batch: ImportBatch) -> dict:
     for key, values in parsed.customers.items():
         values = {k: v for k, v in values.items() if not k.startswith("_")}
         customer = existing.get(key)
+        id_number = values.get("id_number") or (customer.id_number if customer else "")
+        if id_number:
+            # The ID number decides birthday and sex: a sheet disagreeing with it must not
+            # count as a change (and a save) on every re-import.
+            values["birthday"] = id_number_birthday(id_number)
+            values["sex"] = id_number_sex(id_number)
         if customer is None:
             customer = Customer(**{k: v for k, v in values.items() if v is not None})
             derive_from_id_number(customer)

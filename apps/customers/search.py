@@ -6,14 +6,19 @@ handful of index entries whatever the size of the archive:
 | query looks like                      | looked up as                                      |
 | ------------------------------------- | ------------------------------------------------- |
 | 11 digits                             | mobile / other phone, exact                       |
+| 7-12 digits (a landline)              | other phone, exact                                |
 | 4 digits                              | mobile last 4 (RIGHT(mobile, 4)), plate fragment  |
-| 18 characters, ID-number shaped       | resident ID number, exact                         |
+| 18 characters, ID-number shaped       | resident ID number or credit code, exact          |
 | 17 characters                         | VIN, exact                                        |
 | 6 letters/digits                      | VIN last 6 (index on RIGHT(vin, 6)), plate part   |
 | other letters/digits, or a plate      | plate fragment (trigram index)                    |
 | Chinese text, 1-2 characters          | name exact, prefix (surname) or suffix (b-tree)   |
 | Chinese text, 3+ characters           | name fragment (trigram index on UPPER(name))      |
 | anything 5+ characters                | work-order number, exact (unique index)           |
+
+A plate query holds at least one letter or digit: a lone 苏 or 云 is a surname, not the
+plates of Jiangsu or Yunnan. Other phones are stored as digits (CustomerForm), so a landline
+typed as 0755-26001234 is found as 075526001234.
 """
 
 import re
@@ -28,10 +33,15 @@ from .models import Customer, Vehicle
 from .validators import PROVINCES
 
 _CLEAN = re.compile(r"[\s\-·]")
+# A mobile pasted from caller ID or a contact card: +86 138…, 0086 138….
+_COUNTRY_CODE = re.compile(r"^(\+|00)?86(?=1\d{10}$)")
 _ALNUM = re.compile(r"^[0-9A-Z]+$")
 _ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 _PLATE_SHAPE = re.compile(rf"^[{PROVINCES}]?[0-9A-Z]*[挂学警港澳]?$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_PLATE_CHARACTER = re.compile(r"[0-9A-Z]")
+# Landlines: a 7-8 digit local number, with a 3-4 digit area code (0755 26001234).
+_LANDLINE_DIGITS = range(7, 13)
 # Names of one or two characters (most surnames and given names) cannot use a trigram
 # index, which needs three; they take the b-tree prefix/suffix path instead.
 _TRIGRAM_MIN = 3
@@ -51,19 +61,27 @@ class SearchResult:
 
 
 def normalize_query(raw: str) -> str:
-    return _CLEAN.sub("", raw or "").upper()
+    return _COUNTRY_CODE.sub("", _CLEAN.sub("", raw or "").upper())
+
+
+def _looks_like_plate(q: str) -> bool:
+    """Plate-shaped and holding a letter or digit: a lone 苏 or 云 is a surname."""
+    return bool(_PLATE_SHAPE.match(q) and _PLATE_CHARACTER.search(q))
 
 
 def _customer_filter(q: str) -> tuple[Q | None, list[str]]:
     if q.isdigit() and len(q) == 11:
         return Q(mobile=q) | Q(phone_other=q), ["手机号"]
+    if q.isdigit() and len(q) in _LANDLINE_DIGITS:
+        return Q(phone_other=q), ["其他电话"]
     if q.isdigit() and len(q) == 4:
         return Q(mobile_last4=q), ["手机后4位"]
     if _ID_SHAPE.match(q):
-        return Q(id_number=q), ["身份证号"]
+        # A credit code may be all digits too (华为: 914403001922038216).
+        return Q(id_number=q) | Q(credit_code=q), ["身份证号", "统一社会信用代码"]
     if len(q) == 18 and _ALNUM.match(q):
         return Q(credit_code=q), ["统一社会信用代码"]
-    if _CJK.search(q) and not _PLATE_SHAPE.match(q):
+    if _CJK.search(q) and not _looks_like_plate(q):
         if len(q) < _TRIGRAM_MIN:
             return Q(name=q) | Q(name__startswith=q) | Q(name_reversed__startswith=q[::-1]), [
                 "姓名"
@@ -83,7 +101,7 @@ def _vehicle_filter(q: str) -> tuple[Q | None, list[str]]:
         return None, []
     if len(q) == 6 and _ALNUM.match(q):
         return Q(vin_last6=q) | Q(plate__contains=q), ["VIN后6位", "车牌"]
-    if _PLATE_SHAPE.match(q) and len(q) >= 2:
+    if _looks_like_plate(q) and len(q) >= 2:
         if len(q) < _TRIGRAM_MIN:
             return Q(plate__startswith=q), ["车牌"]
         return Q(plate__contains=q), ["车牌"]

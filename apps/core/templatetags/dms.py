@@ -20,7 +20,7 @@ def mask_phone(value) -> str:
 def mask_id(value) -> str:
     """110105********002X: region code and the last 4 characters, birth date hidden."""
     text = str(value or "")
-    if len(text) < 10:
+    if len(text) <= 10:  # 6 shown + 4 shown would leave nothing hidden
         return "*" * len(text)
     return f"{text[:6]}{'*' * (len(text) - 10)}{text[-4:]}"
 
