@@ -136,7 +136,7 @@ class DemoBuilder:
         self.plates: set[str] = set()
         self.vin_serial = 0
         self.wo_serial = 0
-        self.id_serial = 0
+        self.id_numbers: set[str] = set()
 
     # --- identifiers -------------------------------------------------------------
     def mobile(self) -> str:
@@ -147,11 +147,15 @@ class DemoBuilder:
                 return number
 
     def id_number(self, birthday: dt.date, sex: str) -> str:
-        region = self.rng.choice(DISTRICTS)[0]
-        self.id_serial += 1
-        sequence = self.id_serial % 500 * 2 + (1 if sex == "M" else 0)
-        body = f"{region}{birthday:%Y%m%d}{sequence:03d}"
-        return body + ric.calc_check_digit(body + "0")  # it reads the first 17 of 18
+        while True:
+            region = self.rng.choice(DISTRICTS)[0]
+            # The 17th digit is odd for men, even for women (GB 11643).
+            sequence = self.rng.randrange(500) * 2 + (1 if sex == "M" else 0)
+            body = f"{region}{birthday:%Y%m%d}{sequence:03d}"
+            number = body + ric.calc_check_digit(body + "0")  # it reads the first 17 of 18
+            if number not in self.id_numbers:
+                self.id_numbers.add(number)
+                return number
 
     def credit_code(self) -> str:
         while True:
