@@ -20,6 +20,7 @@ from apps.accounts.roles import ROLES
 from apps.core.calendar import working_day_after
 from apps.core.models import DealershipSettings
 from apps.customers.models import Customer, SalesDocument, SalesFile, Vehicle, VehicleOwnership
+from apps.customers.services import customers_recompute_segments
 from apps.customers.validators import VIN_ALPHABET, vin_check_digit
 from apps.workorders.models import Payer, WorkOrder, WorkOrderLine
 
@@ -406,6 +407,7 @@ def seed(*, years: int, seed_value: int, today: dt.date, log=print) -> dict:
             f"  {counts['customers']}/{total} 位客户 · {counts['vehicles']} 辆车"
             f" · {counts['work_orders']} 张工单"
         )
+    customers_recompute_segments(on=today)
     return counts
 
 

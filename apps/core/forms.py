@@ -26,13 +26,13 @@ SECTIONS = (
         "经销商信息与营业时间",
         ("name", "short_name", "address", "phone", "logo", "plate_prefix", "business_"),
     ),
-    ("客户档案(DOMAIN §2)", ("sales_documents", "segment_", "search_")),
-    ("维修业务(§3)", ("appointment_", "maintenance_")),
-    ("三包索赔(§4)", ("warranty_",)),
-    ("回访(§5)", ("callback_", "contact_")),
-    ("投诉(§6)", ("complaint_",)),
-    ("提醒与关怀(§7)", ("reminder_",)),
-    ("客户流失(§8)", ("churn_",)),
+    ("客户档案", ("sales_documents", "segment_", "search_")),
+    ("维修业务", ("appointment_", "maintenance_")),
+    ("三包索赔", ("warranty_",)),
+    ("回访", ("callback_", "contact_")),
+    ("投诉", ("complaint_",)),
+    ("提醒与关怀", ("reminder_",)),
+    ("客户流失", ("churn_",)),
 )
 
 
