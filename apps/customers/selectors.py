@@ -61,7 +61,8 @@ def vehicle_list(*, base: QuerySet[Vehicle]) -> QuerySet[Vehicle]:
 
 def customer_card(*, customer_id: int) -> Customer:
     """The customer info card (客户售后信息卡): the customer, every vehicle they own or
-    owned, each vehicle's sales file and every visit with its lines, in 6 queries."""
+    owned (current ones first, then the latest sold), each vehicle's sales file and every
+    visit with its lines, in 4 queries: customer, ownerships, visits, lines."""
     lines = WorkOrderLine.objects.order_by("id")
     visits = WorkOrder.objects.select_related("advisor", "vehicle").prefetch_related(
         Prefetch("lines", queryset=lines)
@@ -70,9 +71,11 @@ def customer_card(*, customer_id: int) -> Customer:
         Customer.objects.prefetch_related(
             Prefetch(
                 "ownerships",
+                # Current ownerships (ended_on NULL) first, said explicitly: ascending,
+                # PostgreSQL puts NULLs last and SQLite first.
                 queryset=VehicleOwnership.objects.select_related(
                     "vehicle", "vehicle__sales_file"
-                ).order_by("ended_on", "-started_on"),
+                ).order_by(F("ended_on").desc(nulls_first=True), "-started_on"),
             ),
             Prefetch("work_orders", queryset=visits.order_by("-opened_at")),
         )

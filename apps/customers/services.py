@@ -33,18 +33,22 @@ def customer_save(*, customer: Customer) -> Customer:
 
 def vehicle_save(*, vehicle: Vehicle, by, vin_exception_reason: str = "") -> Vehicle:
     """Create or update a vehicle. A VIN failing only its check digit is kept when a user
-    allowed to (customers.accept_invalid_vin) gives a reason; it stays flagged."""
+    allowed to (customers.accept_invalid_vin) gives a reason; it stays flagged. Once kept,
+    the same VIN stays accepted when anyone edits the vehicle's other fields: the earlier
+    reason and approver stay unless a user allowed to gives a new reason."""
     valid = is_vin_check_digit_valid(vehicle.vin)
-    if not valid:
-        if not by.has_perm("customers.accept_invalid_vin"):
-            raise ValidationError({"vin": "VIN 校验位错误,只有售后经理可以填写原因后保留。"})
-        if not vin_exception_reason.strip():
-            raise ValidationError({"vin_exception_reason": "保留校验位错误的 VIN 必须填写原因。"})
-        vehicle.vin_exception_reason = vin_exception_reason.strip()
-        vehicle.vin_exception_by = by
-    else:
+    reason = vin_exception_reason.strip()
+    may_accept = by.has_perm("customers.accept_invalid_vin")
+    if valid:
         vehicle.vin_exception_reason = ""
         vehicle.vin_exception_by = None
+    elif reason and may_accept:
+        vehicle.vin_exception_reason = reason
+        vehicle.vin_exception_by = by
+    elif not _vin_already_accepted(vehicle):
+        if not may_accept:
+            raise ValidationError({"vin": "VIN 校验位错误,只有售后经理可以填写原因后保留。"})
+        raise ValidationError({"vin_exception_reason": "保留校验位错误的 VIN 必须填写原因。"})
     vehicle.vin_check_digit_valid = valid
     with transaction.atomic():
         is_new = vehicle.pk is None
@@ -56,6 +60,17 @@ def vehicle_save(*, vehicle: Vehicle, by, vin_exception_reason: str = "") -> Veh
                 started_on=vehicle.sale_date or timezone.localdate(),
             )
     return vehicle
+
+
+def _vin_already_accepted(vehicle: Vehicle) -> bool:
+    """True when the stored vehicle has this very VIN, kept earlier with a bad check digit
+    (so its stored flag, reason and approver stay as they are)."""
+    return (
+        vehicle.pk is not None
+        and Vehicle.objects.filter(
+            pk=vehicle.pk, vin=vehicle.vin, vin_check_digit_valid=False
+        ).exists()
+    )
 
 
 def vehicle_change_owner(

@@ -1,0 +1,608 @@
+"""The one search box (DOMAIN.md §2, apps/customers/search.py) through its page.
+
+Every key of the search.py docstring table is searched through `customers:search`; the
+results are checked exactly. Then the page's query budget, and on PostgreSQL the plan of
+each query shape: each must read the index made for it (EXPLAIN with sequential scans off,
+so the tiny test tables cannot hide a missing index behind a cheap sequential scan).
+"""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from apps.core.selectors import dealership_settings
+from apps.customers.models import Customer, Vehicle
+from apps.customers.search import normalize_query, search_archive
+from tests.factories.customers import CustomerFactory, VehicleFactory, valid_id_number, valid_vin
+from tests.factories.workorders import WorkOrderFactory
+
+pytestmark = pytest.mark.django_db
+
+# An ID number ending in X, to test that a typed lower-case x is found.
+ZHANG_ID_NUMBER = next(n for n in map(valid_id_number, range(499)) if n.endswith("X"))
+LANDLINE = "075526001234"  # 0755-26001234, a Shenzhen landline, stored as digits
+
+
+@pytest.fixture
+def archive():
+    """Five people, two companies and their vehicles, and one work order.
+
+    No two of them share a plate, a VIN tail or a phone tail, so each search below has
+    exactly one right answer.
+    """
+    dealership_settings()  # the settings row exists, as in production
+    zhang = CustomerFactory(
+        name="张伟芳",
+        mobile="13812345678",
+        phone_other="13987654321",
+        id_number=ZHANG_ID_NUMBER,
+    )
+    ouyang = CustomerFactory(name="欧阳晓明", mobile="13600001111", phone_other=LANDLINE)
+    su = CustomerFactory(name="苏明", mobile="13700002222")
+    su_xiaoyan = CustomerFactory(name="苏晓燕", mobile="13700003333")
+    li = CustomerFactory(name="李雷", mobile="15900004444")
+    huawei = CustomerFactory(
+        kind=Customer.Kind.COMPANY,
+        name="深圳华为技术有限公司",
+        mobile="18900005555",
+        credit_code="914403001922038216",  # a real code of digits only: shaped like an ID
+    )
+    byd = CustomerFactory(
+        kind=Customer.Kind.COMPANY,
+        name="比亚迪汽车销售有限公司",
+        mobile="18900006666",
+        credit_code="91440300708461136T",
+    )
+    zhang_car = VehicleFactory(owner=zhang, plate="粤B12345", vin=valid_vin(123456))
+    ouyang_car = VehicleFactory(owner=ouyang, plate="京AD12345", vin=valid_vin(654321))
+    su_car = VehicleFactory(owner=su, plate="粤B67890", vin=valid_vin(246800))
+    work_order = WorkOrderFactory(vehicle=zhang_car, number="WO2023051800012")
+    return {
+        "zhang": zhang,
+        "ouyang": ouyang,
+        "su": su,
+        "su_xiaoyan": su_xiaoyan,
+        "li": li,
+        "huawei": huawei,
+        "byd": byd,
+        "zhang_car": zhang_car,
+        "ouyang_car": ouyang_car,
+        "su_car": su_car,
+        "work_order": work_order,
+    }
+
+
+@pytest.fixture
+def advisor_client(role_client):
+    return role_client("advisor")
+
+
+def _search(client, query: str):
+    response = client.get(reverse("customers:search"), {"q": query})
+    assert response.status_code == 200
+    return response
+
+
+def _found(response) -> tuple[list[str], list[str]]:
+    """(customer names, vehicle plates) of the results, in the page's order (newest first)."""
+    result = response.context["result"]
+    return [c.name for c in result.customers], [v.plate for v in result.vehicles]
+
+
+# --- plates -----------------------------------------------------------------------------
+
+
+def test_a_whole_plate_finds_its_vehicle_and_no_customer(advisor_client, archive):
+    response = _search(advisor_client, "粤B12345")
+
+    assert _found(response) == ([], ["粤B12345"])
+    assert response.context["result"].keys == ["车牌"]
+    assert "按 车牌 查找,共 1 条结果。" in response.content.decode()
+
+
+def test_a_whole_new_energy_plate_finds_its_vehicle(advisor_client, archive):
+    assert _found(_search(advisor_client, "京AD12345")) == ([], ["京AD12345"])
+
+
+@pytest.mark.parametrize(
+    ("fragment", "plates"),
+    [
+        ("B123", ["粤B12345"]),
+        ("12345", ["京AD12345", "粤B12345"]),
+        ("345", ["京AD12345", "粤B12345"]),
+        ("D1234", ["京AD12345"]),
+        ("7890", ["粤B67890"]),
+    ],
+)
+def test_a_plate_fragment_of_three_or_more_characters_finds_every_plate_containing_it(
+    advisor_client, archive, fragment, plates
+):
+    assert _found(_search(advisor_client, fragment))[1] == plates
+
+
+@pytest.mark.parametrize(
+    ("prefix", "plates"), [("粤B", ["粤B67890", "粤B12345"]), ("京A", ["京AD12345"])]
+)
+def test_a_two_character_plate_prefix_finds_the_plates_starting_with_it(
+    advisor_client, archive, prefix, plates
+):
+    response = _search(advisor_client, prefix)
+
+    assert _found(response) == ([], plates)
+
+
+def test_a_two_character_fragment_inside_a_plate_is_not_a_prefix_and_finds_nothing(
+    advisor_client, archive
+):
+    # Two characters are too short for the trigram index: only a plate prefix is looked up.
+    assert _found(_search(advisor_client, "B1")) == ([], [])
+
+
+# --- VIN --------------------------------------------------------------------------------
+
+
+def test_a_whole_vin_finds_its_vehicle(advisor_client, archive):
+    vin = archive["ouyang_car"].vin
+
+    response = _search(advisor_client, vin)
+
+    assert _found(response) == ([], ["京AD12345"])
+    assert response.context["result"].keys == ["VIN"]
+
+
+def test_the_last_six_characters_of_a_vin_find_its_vehicle(advisor_client, archive):
+    assert archive["zhang_car"].vin.endswith("123456")
+
+    response = _search(advisor_client, "123456")
+
+    assert _found(response) == ([], ["粤B12345"])
+    assert response.context["result"].keys == ["VIN后6位", "车牌"]
+
+
+# --- phones -----------------------------------------------------------------------------
+
+
+def test_a_whole_mobile_number_finds_its_customer(advisor_client, archive):
+    response = _search(advisor_client, "13812345678")
+
+    assert _found(response) == (["张伟芳"], [])
+    assert response.context["result"].keys == ["手机号"]
+
+
+def test_the_last_four_digits_of_a_mobile_find_its_customer(advisor_client, archive):
+    response = _search(advisor_client, "5678")
+
+    assert _found(response) == (["张伟芳"], [])
+    assert response.context["result"].keys == ["手机后4位", "车牌"]
+
+
+def test_the_last_four_digits_find_the_customer_and_a_plate_ending_in_them(advisor_client, archive):
+    VehicleFactory(owner=archive["li"], plate="粤B05678")
+
+    assert _found(_search(advisor_client, "5678")) == (["张伟芳"], ["粤B05678"])
+
+
+def test_an_other_mobile_number_finds_its_customer(advisor_client, archive):
+    assert _found(_search(advisor_client, "13987654321")) == (["张伟芳"], [])
+
+
+@pytest.mark.parametrize("typed", ["0755-26001234", "075526001234", "0755 2600 1234"])
+def test_an_other_phone_that_is_a_landline_finds_its_customer(advisor_client, archive, typed):
+    response = _search(advisor_client, typed)
+
+    assert _found(response)[0] == ["欧阳晓明"]
+    assert response.context["result"].keys[0] == "其他电话"
+
+
+def test_a_landline_typed_with_a_dash_is_stored_as_digits_so_search_finds_it(advisor_client):
+    dealership_settings()
+    response = advisor_client.post(
+        reverse("customers:customer_create"),
+        {
+            "kind": "person",
+            "name": "周杰",
+            "mobile": "13511112222",
+            "phone_other": "0755-2600 1234",
+            "source": "service_only",
+        },
+    )
+    assert response.status_code == 302
+
+    assert Customer.objects.get(name="周杰").phone_other == LANDLINE
+    assert _found(_search(advisor_client, "0755-26001234"))[0] == ["周杰"]
+
+
+# --- names ------------------------------------------------------------------------------
+
+
+def test_a_whole_three_character_name_finds_the_customer(advisor_client, archive):
+    response = _search(advisor_client, "张伟芳")
+
+    assert _found(response) == (["张伟芳"], [])
+    assert response.context["result"].keys == ["姓名"]
+
+
+def test_a_whole_two_character_name_finds_the_customer(advisor_client, archive):
+    assert _found(_search(advisor_client, "李雷")) == (["李雷"], [])
+
+
+def test_a_surname_of_one_character_finds_every_customer_of_that_surname(advisor_client, archive):
+    assert _found(_search(advisor_client, "张")) == (["张伟芳"], [])
+
+
+def test_a_surname_that_is_also_a_province_abbreviation_finds_customers_not_plates(
+    advisor_client, archive
+):
+    # 苏 is both a common surname and the plate prefix of Jiangsu.
+    assert _found(_search(advisor_client, "苏")) == (["苏晓燕", "苏明"], [])
+
+
+def test_a_two_character_compound_surname_finds_the_customer(advisor_client, archive):
+    assert _found(_search(advisor_client, "欧阳")) == (["欧阳晓明"], [])
+
+
+@pytest.mark.parametrize(("given_name", "names"), [("伟芳", ["张伟芳"]), ("晓明", ["欧阳晓明"])])
+def test_a_two_character_given_name_finds_the_customer_by_the_end_of_the_name(
+    advisor_client, archive, given_name, names
+):
+    assert _found(_search(advisor_client, given_name)) == (names, [])
+
+
+@pytest.mark.parametrize(
+    ("fragment", "names"),
+    [
+        ("阳晓明", ["欧阳晓明"]),
+        ("欧阳晓", ["欧阳晓明"]),
+        ("华为技术", ["深圳华为技术有限公司"]),
+        ("有限公司", ["比亚迪汽车销售有限公司", "深圳华为技术有限公司"]),
+    ],
+)
+def test_a_name_fragment_of_three_or_more_characters_finds_every_name_containing_it(
+    advisor_client, archive, fragment, names
+):
+    assert _found(_search(advisor_client, fragment)) == (names, [])
+
+
+def test_a_latin_company_name_fragment_is_found_whatever_its_case(advisor_client, archive):
+    CustomerFactory(kind=Customer.Kind.COMPANY, name="ABC Motors 深圳", mobile="18900007777")
+
+    assert _found(_search(advisor_client, "motors"))[0] == ["ABC Motors 深圳"]
+
+
+# --- identity numbers and work orders ---------------------------------------------------
+
+
+def test_a_resident_id_number_finds_its_customer(advisor_client, archive):
+    response = _search(advisor_client, ZHANG_ID_NUMBER)
+
+    assert _found(response) == (["张伟芳"], [])
+    assert "身份证号" in response.context["result"].keys
+
+
+def test_a_credit_code_with_letters_finds_its_company(advisor_client, archive):
+    response = _search(advisor_client, "91440300708461136T")
+
+    assert _found(response) == (["比亚迪汽车销售有限公司"], [])
+    assert response.context["result"].keys[0] == "统一社会信用代码"
+
+
+def test_a_credit_code_of_digits_only_finds_its_company(advisor_client, archive):
+    # 914403001922038216 has the shape of a resident ID number (17 digits and a digit).
+    assert _found(_search(advisor_client, "914403001922038216")) == (["深圳华为技术有限公司"], [])
+
+
+def test_a_work_order_number_finds_the_work_order_with_its_vehicle_and_customer(
+    advisor_client, archive
+):
+    response = _search(advisor_client, "WO2023051800012")
+
+    result = response.context["result"]
+    assert result.work_order == archive["work_order"]
+    assert "工单号" in result.keys
+    body = response.content.decode()
+    assert "WO2023051800012" in body
+    assert reverse("customers:vehicle_detail", args=[archive["zhang_car"].pk]) in body
+    assert reverse("customers:customer_detail", args=[archive["zhang"].pk]) in body
+
+
+# --- input normalisation ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        (" 粤b 12345 ", ([], ["粤B12345"])),
+        ("粤b·12345", ([], ["粤B12345"])),
+        ("138 1234 5678", (["张伟芳"], [])),
+        ("138-1234-5678", (["张伟芳"], [])),
+        ("+86 138 1234 5678", (["张伟芳"], [])),
+        ("  张伟芳  ", (["张伟芳"], [])),
+        (ZHANG_ID_NUMBER.lower(), (["张伟芳"], [])),
+        ("d12345", ([], ["京AD12345"])),
+    ],
+)
+def test_spaces_dashes_and_lower_case_are_normalised_before_searching(
+    advisor_client, archive, typed, expected
+):
+    assert _found(_search(advisor_client, typed)) == expected
+
+
+def test_a_lower_case_vin_and_work_order_number_are_found(advisor_client, archive):
+    vin = archive["su_car"].vin
+
+    assert _found(_search(advisor_client, vin.lower())) == ([], ["粤B67890"])
+    result = _search(advisor_client, "wo2023051800012").context["result"]
+    assert result.work_order == archive["work_order"]
+
+
+def test_normalize_query_strips_separators_and_upper_cases():
+    assert normalize_query(" 粤b-123 45 ") == "粤B12345"
+    assert normalize_query("+86 138-1234-5678") == "13812345678"
+    assert normalize_query("") == ""
+
+
+def test_an_unrecognised_query_says_what_the_box_accepts(advisor_client, archive):
+    response = _search(advisor_client, "!!")
+
+    assert _found(response) == ([], [])
+    assert "无法识别的查询" in response.content.decode()
+
+
+def test_a_query_matching_nothing_offers_to_create_a_customer(advisor_client, archive):
+    response = _search(advisor_client, "赵钱孙李")
+
+    assert _found(response) == ([], [])
+    assert "没有找到匹配的客户或车辆" in response.content.decode()
+
+
+def test_the_number_of_results_follows_the_dealership_setting(advisor_client, archive):
+    settings_row = dealership_settings()
+    settings_row.search_result_limit = 10
+    settings_row.save()
+    for serial in range(12):
+        CustomerFactory(name=f"韩{serial:02d}号", mobile=f"1350000{serial:04d}")
+
+    response = _search(advisor_client, "韩")
+
+    assert len(response.context["result"].customers) == 10
+
+
+# --- masking ------------------------------------------------------------------------------
+
+
+_RESULT_TABLE = re.compile(r'<table[^>]*id="(customer|vehicle)-results".*?</table>', re.S)
+
+
+@pytest.mark.parametrize("role", ["advisor", "manager", "supervisor"])
+def test_results_show_phones_masked_and_never_the_whole_number(role_client, archive, role):
+    client = role_client(role)
+
+    body = _search(client, "张伟芳").content.decode()
+
+    assert "138****5678" in body
+    assert "13812345678" not in body
+    assert "13987654321" not in body  # the other phone is not listed at all
+
+
+def test_vehicle_results_show_the_owner_phone_masked(advisor_client, archive):
+    body = _search(advisor_client, "粤B12345").content.decode()
+
+    assert "138****5678" in body
+    assert "13812345678" not in body
+
+
+def test_a_search_by_the_whole_mobile_lists_it_masked_in_the_results(advisor_client, archive):
+    body = _search(advisor_client, "13812345678").content.decode()
+
+    tables = [match.group(0) for match in _RESULT_TABLE.finditer(body)]
+    assert len(tables) == 1
+    assert "138****5678" in tables[0]
+    assert "13812345678" not in tables[0]
+
+
+# --- query budget -----------------------------------------------------------------------
+
+# Every search page runs these 7 queries whatever was typed. Before the search: the session,
+# the user, the user's own and group permissions (the permission check), the dealership
+# settings (the result limit). While rendering: the user's groups (role labels of the
+# navigation) and the settings again (the page header, through its context processor).
+FIXED_QUERIES = 7
+
+
+def _people_named_wang(count: int, *, start: int = 0) -> None:
+    """`count` customers named 王…, each with a car whose plate starts 粤A8888."""
+    for serial in range(start, start + count):
+        owner = CustomerFactory(name=f"王{serial:02d}", mobile=f"1370000{serial:04d}")
+        VehicleFactory(owner=owner, plate=f"粤A8888{serial % 10}")
+
+
+def test_a_name_search_runs_nine_queries(advisor_client, django_assert_num_queries):
+    dealership_settings()
+    _people_named_wang(3)
+
+    # The 7 fixed queries, the matching customers, and the vehicles of all of them at once.
+    with django_assert_num_queries(FIXED_QUERIES + 2):
+        response = _search(advisor_client, "王")
+
+    assert len(response.context["result"].customers) == 3
+
+
+@pytest.mark.parametrize(
+    ("query", "search_queries"),
+    [
+        ("王", 2),  # customers by name, their vehicles
+        ("粤A8888", 1),  # vehicles by plate, with their owners joined
+        ("8888", 2),  # customers by mobile tail (none here, so no vehicle prefetch), plates
+        ("13700000001", 3),  # customers by phone, their vehicles, the work-order number
+        ("075526001234", 4),  # landline: customers, their vehicles, plates, work order
+    ],
+)
+def test_every_query_shape_stays_within_its_query_budget(
+    advisor_client, django_assert_max_num_queries, query, search_queries
+):
+    dealership_settings()
+    _people_named_wang(3)
+    CustomerFactory(name="欧阳晓明", mobile="13600001111", phone_other=LANDLINE)
+
+    # At most 4 search queries: customers, their vehicles (one prefetch), vehicles with
+    # their owners (one join), the work order with its vehicle and customer (one join).
+    with django_assert_max_num_queries(FIXED_QUERIES + search_queries):
+        _search(advisor_client, query)
+
+
+@pytest.mark.parametrize("query", ["王", "粤A8888", "8888"])
+def test_the_number_of_queries_does_not_grow_with_the_number_of_matches(advisor_client, query):
+    dealership_settings()
+    _people_named_wang(3)
+    with CaptureQueriesContext(connection) as few:
+        few_response = _search(advisor_client, query)
+    _people_named_wang(30, start=3)
+    with CaptureQueriesContext(connection) as many:
+        many_response = _search(advisor_client, query)
+
+    assert few_response.context["result"].count == 3
+    assert many_response.context["result"].count == 33
+    assert len(many) == len(few)
+
+
+# --- index use (PostgreSQL EXPLAIN) -------------------------------------------------------
+
+_INDEX_USED = "(?:Index Scan on|Index Scan using|Index Only Scan using) {index} "
+
+
+def _search_statements(query: str) -> dict[str, str]:
+    """The SQL that search_archive runs for `query`: {"customer"|"vehicle": sql}."""
+    with CaptureQueriesContext(connection) as captured:
+        search_archive(query, limit=50)
+    statements = {}
+    for item in captured.captured_queries:
+        sql = item["sql"]
+        if 'FROM "customers_customer" WHERE' in sql:
+            statements["customer"] = sql
+        elif 'FROM "customers_vehicle" INNER JOIN "customers_customer"' in sql:
+            statements["vehicle"] = sql
+    return statements
+
+
+def _plan(sql: str, *, sequential_scans: bool = False) -> str:
+    with connection.cursor() as cursor:
+        if not sequential_scans:
+            # SET LOCAL ends with the test's transaction (rolled back), so it never leaks.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def _uses(plan: str, index: str) -> bool:
+    return re.search(_INDEX_USED.format(index=index), plan) is not None
+
+
+SHAPES = [
+    ("张伟芳", "customer", ["customer_name_trgm_idx"]),
+    ("华为技术", "customer", ["customer_name_trgm_idx"]),
+    ("MOTORS", "customer", ["customer_name_trgm_idx"]),
+    ("张", "customer", ["customer_name_prefix_idx", "customer_name_suffix_idx"]),
+    ("伟芳", "customer", ["customer_name_prefix_idx", "customer_name_suffix_idx"]),
+    ("5678", "customer", ["customer_mobile_last4_idx"]),
+    ("13812345678", "customer", ["customer_mobile_idx", "customer_phone_other_idx"]),
+    ("075526001234", "customer", ["customer_phone_other_idx"]),
+    (
+        ZHANG_ID_NUMBER,
+        "customer",
+        ["customer_id_number_(?:idx|unique)", "customer_credit_code_idx"],
+    ),
+    ("91440300708461136T", "customer", ["customer_credit_code_idx"]),
+    ("123456", "vehicle", ["vehicle_vin_last6_idx", "vehicle_plate_trgm_idx"]),
+    ("粤B12345", "vehicle", ["vehicle_plate_trgm_idx"]),
+    ("B123", "vehicle", ["vehicle_plate_trgm_idx"]),
+    ("5678", "vehicle", ["vehicle_plate_trgm_idx"]),
+    ("粤B", "vehicle", ["vehicle_plate_trgm_idx"]),
+]
+
+
+def _flush_gin_pending_lists() -> None:
+    """What autovacuum does on a live server: move the rows inserted since the last vacuum
+    from each GIN index's pending list into the index proper. Left in the pending list,
+    they must all be read by every search, and the planner rightly avoids the index."""
+    with connection.cursor() as cursor:
+        for index in ("customer_name_trgm_idx", "vehicle_plate_trgm_idx"):
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+
+
+@pytest.mark.parametrize(("query", "statement", "indexes"), SHAPES)
+def test_each_query_shape_reads_the_index_made_for_it(query, statement, indexes, archive):
+    _flush_gin_pending_lists()
+    sql = _search_statements(query)[statement]
+
+    plan = _plan(sql)
+
+    for index in indexes:
+        assert _uses(plan, index), plan
+
+
+@pytest.fixture
+def big_archive(archive):
+    """2,000 more customers with a car each, then what autovacuum does on a live server:
+    the GIN pending lists flushed and fresh statistics, so the planner costs every plan
+    (not only index ones) as it would on a real archive."""
+    customers = Customer.objects.bulk_create(
+        Customer(name=f"{'赵钱孙李周吴郑王'[n % 8]}{n:04d}号", mobile=f"150{n:08d}")
+        for n in range(2000)
+    )
+    Vehicle.objects.bulk_create(
+        Vehicle(
+            vin=valid_vin(500000 + n),
+            plate=f"湘C{n:05d}",
+            brand="大众",
+            model_name="朗逸",
+            owner=customer,
+        )
+        for n, customer in enumerate(customers)
+    )
+    _flush_gin_pending_lists()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_customer")
+        cursor.execute("ANALYZE customers_vehicle")
+    return archive
+
+
+@pytest.mark.parametrize(
+    ("query", "statement", "indexes"),
+    [shape for shape in SHAPES if shape[0] not in {"粤B"}],
+)
+def test_on_a_realistic_archive_the_planner_itself_chooses_the_index(
+    query, statement, indexes, big_archive
+):
+    # Sequential scans stay allowed: with 2,000 rows and statistics, the index must win on
+    # cost, as it will on 10 years of data.
+    sql = _search_statements(query)[statement]
+
+    plan = _plan(sql, sequential_scans=True)
+
+    for index in indexes:
+        assert _uses(plan, index), plan
+
+
+def test_a_whole_vin_reads_the_unique_vin_index(archive):
+    sql = _search_statements(archive["zhang_car"].vin)["vehicle"]
+
+    plan = _plan(sql)
+
+    assert _uses(plan, r"customers_vehicle_vin_\w+"), plan
+
+
+def test_the_name_fragment_index_is_on_upper_name_as_icontains_compiles(archive):
+    # Django compiles icontains to UPPER("name"::text) LIKE UPPER(%s); an index on plain
+    # "name" would not serve it (STYLE.md). Guard the query shape the index relies on.
+    sql = _search_statements("张伟芳")["customer"]
+
+    assert 'UPPER("customers_customer"."name"::text) LIKE UPPER(' in sql
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %s", ["customer_name_trgm_idx"]
+        )
+        (definition,) = cursor.fetchone()
+    assert "gin (upper((name)::text) gin_trgm_ops)" in definition
