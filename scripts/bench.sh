@@ -19,4 +19,6 @@ if not cur.fetchone():
     cur.execute(f'CREATE DATABASE "{name}"')
 PY
 .venv/bin/python manage.py migrate --no-input -v 0
+# Pages render with the production static storage (hashed names from the manifest).
+.venv/bin/python manage.py collectstatic --no-input -v 0
 .venv/bin/python manage.py bench --years "${BENCH_YEARS:-10}" "$@"

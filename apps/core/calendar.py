@@ -4,6 +4,7 @@ import datetime as dt
 from functools import lru_cache
 
 import holidays
+from django.utils import timezone
 
 
 @lru_cache(maxsize=64)
@@ -22,3 +23,9 @@ def month_start_before(on: dt.date, months: int) -> dt.date:
     """The first day of the month `months` months before the month of `on`."""
     year, month_index = divmod(on.year * 12 + on.month - 1 - months, 12)
     return dt.date(year, month_index + 1, 1)
+
+
+def day_start(on: dt.date) -> dt.datetime:
+    """The aware local midnight that starts `on`: compare timestamps against it, so an index
+    on the column serves (`created_at__date` casts every row and reads them all)."""
+    return timezone.make_aware(dt.datetime.combine(on, dt.time.min))

@@ -1,10 +1,13 @@
 """Forms of the archive: they validate and normalise input, services do the writes."""
 
+import datetime as dt
 import re
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+
+from apps.core.calendar import day_start
 
 from .models import Customer, SalesFile, Vehicle
 from .validators import (
@@ -251,10 +254,10 @@ class ImportForm(forms.Form):
 
 class CustomerFilter(django_filters.FilterSet):
     created_from = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label="建档日期从", widget=DATE_INPUT
+        label="建档日期从", method="filter_created_from", widget=DATE_INPUT
     )
     created_to = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label="至", widget=DATE_INPUT
+        label="至", method="filter_created_to", widget=DATE_INPUT
     )
     segment = django_filters.ChoiceFilter(
         choices=Customer.Segment.choices, label="分级", empty_label="全部分级"
@@ -272,6 +275,12 @@ class CustomerFilter(django_filters.FilterSet):
     class Meta:
         model = Customer
         fields = ["segment", "source"]
+
+    def filter_created_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=day_start(value))
+
+    def filter_created_to(self, queryset, name, value):
+        return queryset.filter(created_at__lt=day_start(value + dt.timedelta(days=1)))
 
     def filter_club_member(self, queryset, name, value):
         if value is None:

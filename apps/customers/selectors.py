@@ -5,6 +5,7 @@ import datetime as dt
 from django.db.models import Count, F, Max, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
+from apps.core.calendar import day_start
 from apps.workorders.models import WorkOrder, WorkOrderLine
 
 from .models import Customer, ImportBatch, SalesFile, Vehicle, VehicleOwnership
@@ -13,11 +14,11 @@ PAGE_SIZE = 25  # rows per list page: one screen on a 10-inch tablet
 
 
 def archive_stats() -> dict:
-    month_start = timezone.localdate().replace(day=1)
+    month_start = day_start(timezone.localdate().replace(day=1))
     return {
         "customers": Customer.objects.count(),
         "vehicles": Vehicle.objects.count(),
-        "vehicles_this_month": Vehicle.objects.filter(created_at__date__gte=month_start).count(),
+        "vehicles_this_month": Vehicle.objects.filter(created_at__gte=month_start).count(),
     }
 
 
@@ -148,7 +149,7 @@ def import_batches(*, limit: int) -> list[ImportBatch]:
 def spend_and_visits(*, since: dt.date) -> QuerySet:
     """Per customer: paid spend and paid visits since `since` (for segments)."""
     return (
-        WorkOrder.objects.filter(opened_at__date__gte=since, customer_paid_amount__gt=0)
+        WorkOrder.objects.filter(opened_at__gte=day_start(since), customer_paid_amount__gt=0)
         .exclude(status=WorkOrder.Status.CANCELLED)
         .values("customer_id")
         .annotate(spend=Sum("customer_paid_amount"), visits=Count("id"), last=Max("opened_at"))
