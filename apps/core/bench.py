@@ -16,7 +16,7 @@ from django.test.utils import override_settings
 from django.urls import reverse
 
 from apps.customers.models import Customer, Vehicle
-from apps.workorders.models import WorkOrder
+from apps.workorders.models import WorkOrder, WorkOrderLine
 
 WARM_UP = 3  # runs discarded: first-touch caches, template loading
 RUNS = 30  # measured runs per operation: enough for a stable p95
@@ -111,6 +111,10 @@ def run(*, out_dir, log=print) -> list[Figure]:
     customers = Customer.objects.count()
     vehicles = Vehicle.objects.count()
     work_orders = WorkOrder.objects.count()
+    log(
+        f"data: {customers} customers · {vehicles} vehicles · {work_orders} work orders"
+        f" · {WorkOrderLine.objects.count()} lines"
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     s = subjects()

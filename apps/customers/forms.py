@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from apps.core.calendar import day_start
 
 from .models import Customer, SalesFile, Vehicle
+from .selectors import vin_already_accepted
 from .validators import (
     VIN_CHECK_DIGIT_CODE,
     normalize_credit_code,
@@ -143,9 +144,11 @@ class VehicleForm(forms.ModelForm):
         try:
             return normalize_vin(raw)
         except ValidationError as error:
-            if error.code == VIN_CHECK_DIGIT_CODE and self._is_accepted_vin(raw):
-                # Kept earlier by a manager with a reason: anyone may edit the rest.
-                return normalize_vin(raw, allow_bad_check_digit=True)
+            if error.code == VIN_CHECK_DIGIT_CODE:
+                vin = normalize_vin(raw, allow_bad_check_digit=True)
+                if vin_already_accepted(vehicle_id=self.instance.pk, vin=vin):
+                    # Kept earlier by a manager with a reason: anyone may edit the rest.
+                    return vin
             may_keep = self.user.has_perm("customers.accept_invalid_vin")
             reason = (self.data.get(self.add_prefix("vin_exception_reason")) or "").strip()
             if error.code == VIN_CHECK_DIGIT_CODE and may_keep and reason:
@@ -155,13 +158,6 @@ class VehicleForm(forms.ModelForm):
                     f"{error.message} 如确认无误,请在“VIN校验位例外原因”中说明后保存。"
                 ) from None
             raise
-
-    def _is_accepted_vin(self, raw: str) -> bool:
-        """True when `raw` is this vehicle's stored VIN, kept with a bad check digit."""
-        stored = self.instance
-        if stored.pk is None or stored.vin_check_digit_valid:
-            return False
-        return normalize_vin(raw, allow_bad_check_digit=True) == stored.vin
 
     def clean_plate(self):
         value = self.cleaned_data["plate"]

@@ -154,3 +154,12 @@ def spend_and_visits(*, since: dt.date) -> QuerySet:
         .values("customer_id")
         .annotate(spend=Sum("customer_paid_amount"), visits=Count("id"), last=Max("opened_at"))
     )
+
+
+def vin_already_accepted(*, vehicle_id: int | None, vin: str) -> bool:
+    """True when the stored vehicle has this very VIN, kept earlier with a bad check digit
+    (so its stored flag, reason and approver stay as they are)."""
+    return (
+        vehicle_id is not None
+        and Vehicle.objects.filter(pk=vehicle_id, vin=vin, vin_check_digit_valid=False).exists()
+    )

@@ -10,7 +10,7 @@ from apps.core.calendar import month_start_before, working_day_after
 from apps.core.selectors import dealership_settings
 
 from .models import Customer, SalesDocument, SalesFile, Vehicle, VehicleOwnership
-from .selectors import spend_and_visits
+from .selectors import spend_and_visits, vin_already_accepted
 from .validators import id_number_birthday, id_number_sex, is_vin_check_digit_valid
 
 
@@ -45,7 +45,7 @@ def vehicle_save(*, vehicle: Vehicle, by, vin_exception_reason: str = "") -> Veh
     elif reason and may_accept:
         vehicle.vin_exception_reason = reason
         vehicle.vin_exception_by = by
-    elif not _vin_already_accepted(vehicle):
+    elif not vin_already_accepted(vehicle_id=vehicle.pk, vin=vehicle.vin):
         if not may_accept:
             raise ValidationError({"vin": "VIN 校验位错误,只有售后经理可以填写原因后保留。"})
         raise ValidationError({"vin_exception_reason": "保留校验位错误的 VIN 必须填写原因。"})
@@ -60,17 +60,6 @@ def vehicle_save(*, vehicle: Vehicle, by, vin_exception_reason: str = "") -> Veh
                 started_on=vehicle.sale_date or timezone.localdate(),
             )
     return vehicle
-
-
-def _vin_already_accepted(vehicle: Vehicle) -> bool:
-    """True when the stored vehicle has this very VIN, kept earlier with a bad check digit
-    (so its stored flag, reason and approver stay as they are)."""
-    return (
-        vehicle.pk is not None
-        and Vehicle.objects.filter(
-            pk=vehicle.pk, vin=vehicle.vin, vin_check_digit_valid=False
-        ).exists()
-    )
 
 
 def vehicle_change_owner(

@@ -632,33 +632,22 @@ def test_a_second_transfer_keeps_the_whole_history(transfer):
     ]
 
 
-def test_a_transfer_to_the_current_owner_is_refused_and_nothing_changes(transfer):
+@pytest.mark.parametrize(
+    ("new_owner", "on", "expected"),
+    [
+        ("seller", dt.date(2026, 3, 1), {"new_owner": ["新车主与当前车主相同。"]}),
+        ("buyer", dt.date(2024, 5, 17), {"on": ["过户日期不能早于当前车主的起始日期。"]}),
+    ],
+    ids=["to-the-current-owner", "dated-before-the-current-ownership-began"],
+)
+def test_a_refused_transfer_says_why_and_changes_nothing(transfer, new_owner, on, expected):
     vehicle = transfer["vehicle"]
     before = _ownership_rows(vehicle)
 
     with pytest.raises(ValidationError) as error:
-        services.vehicle_change_owner(
-            vehicle=vehicle, new_owner=transfer["seller"], on=dt.date(2026, 3, 1)
-        )
+        services.vehicle_change_owner(vehicle=vehicle, new_owner=transfer[new_owner], on=on)
 
-    assert error.value.message_dict == {"new_owner": ["新车主与当前车主相同。"]}
-    vehicle.refresh_from_db()
-    assert vehicle.owner_id == transfer["seller"].pk
-    assert _ownership_rows(vehicle) == before
-
-
-def test_a_transfer_dated_before_the_current_ownership_began_is_refused_and_nothing_changes(
-    transfer,
-):
-    vehicle = transfer["vehicle"]
-    before = _ownership_rows(vehicle)
-
-    with pytest.raises(ValidationError) as error:
-        services.vehicle_change_owner(
-            vehicle=vehicle, new_owner=transfer["buyer"], on=dt.date(2024, 5, 17)
-        )
-
-    assert error.value.message_dict == {"on": ["过户日期不能早于当前车主的起始日期。"]}
+    assert error.value.message_dict == expected
     vehicle.refresh_from_db()
     assert vehicle.owner_id == transfer["seller"].pk
     assert _ownership_rows(vehicle) == before

@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from apps.core import bench, demo
 from apps.customers.models import Customer
-from apps.workorders.models import WorkOrder, WorkOrderLine
 
 
 class Command(BaseCommand):
@@ -35,8 +34,4 @@ class Command(BaseCommand):
             self.stdout.write(f"seeded in {time.perf_counter() - start:.0f} s")
         else:
             self.stdout.write(f"reusing the seeded data ({have} customers)")
-        self.stdout.write(
-            f"data: {Customer.objects.count()} customers · "
-            f"{WorkOrder.objects.count()} work orders · {WorkOrderLine.objects.count()} lines"
-        )
         bench.run(out_dir=settings.VAR_DIR / "bench", log=self.stdout.write)
