@@ -1,7 +1,6 @@
 """Pages of the customer archive: HTTP, permissions and forms only; work is in services."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
@@ -9,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from apps.core.http import add_service_errors, cursor_param, require_perm
 from apps.core.selectors import dealership_settings
 
 from . import importing, selectors, services, tasks
@@ -26,24 +26,12 @@ from .models import Customer, ImportBatch, SalesFile, Vehicle
 from .search import search_archive
 
 
-def _perm(codename):
-    return permission_required(codename, raise_exception=True)
-
-
 def _cursor(request, name):
-    value = request.GET.get(name, "")
-    return int(value) if value.isdigit() else None
+    value = cursor_param(request, name)
+    return int(value) if value and value.isdigit() else None
 
 
-def _form_errors_to_form(form, error: ValidationError):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-@_perm("customers.view_customer")
+@require_perm("customers.view_customer")
 def search(request):
     query = request.GET.get("q", "")
     result = search_archive(query, limit=dealership_settings().search_result_limit)
@@ -64,13 +52,13 @@ def _filtered_page(request, filter_class, model, selector) -> dict:
     return {"filter": filterset, "rows": rows, "newer": newer, "older": older}
 
 
-@_perm("customers.view_customer")
+@require_perm("customers.view_customer")
 def customer_list(request):
     context = _filtered_page(request, CustomerFilter, Customer, selectors.customer_list)
     return render(request, "customers/customer_list.html", context)
 
 
-@_perm("customers.view_customer")
+@require_perm("customers.view_customer")
 def customer_detail(request, pk):
     try:
         customer = selectors.customer_card(customer_id=pk)
@@ -90,21 +78,21 @@ def customer_detail(request, pk):
     )
 
 
-@_perm("customers.add_customer")
+@require_perm("customers.add_customer")
 def customer_create(request):
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_save(customer=form.save(commit=False))
         except ValidationError as error:
-            _form_errors_to_form(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已新建客户档案:{customer.name}")
             return redirect("customers:customer_detail", pk=customer.pk)
     return render(request, "customers/customer_form.html", {"form": form, "title": "新建客户"})
 
 
-@_perm("customers.change_customer")
+@require_perm("customers.change_customer")
 def customer_update(request, pk):
     customer = get_object_or_404(Customer, pk=pk)
     form = CustomerForm(request.POST or None, instance=customer)
@@ -119,13 +107,13 @@ def customer_update(request, pk):
     )
 
 
-@_perm("customers.view_vehicle")
+@require_perm("customers.view_vehicle")
 def vehicle_list(request):
     context = _filtered_page(request, VehicleFilter, Vehicle, selectors.vehicle_list)
     return render(request, "customers/vehicle_list.html", context)
 
 
-@_perm("customers.view_vehicle")
+@require_perm("customers.view_vehicle")
 def vehicle_detail(request, pk):
     try:
         vehicle = selectors.vehicle_detail(vehicle_id=pk)
@@ -142,7 +130,7 @@ def vehicle_detail(request, pk):
     )
 
 
-@_perm("customers.add_vehicle")
+@require_perm("customers.add_vehicle")
 def vehicle_create(request, customer_pk):
     owner = get_object_or_404(Customer, pk=customer_pk)
     form = VehicleForm(request.POST or None, user=request.user)
@@ -156,7 +144,7 @@ def vehicle_create(request, customer_pk):
                 vin_exception_reason=form.cleaned_data.get("vin_exception_reason", ""),
             )
         except ValidationError as error:
-            _form_errors_to_form(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"已登记车辆 {vehicle}。")
             return redirect("customers:vehicle_detail", pk=vehicle.pk)
@@ -167,7 +155,7 @@ def vehicle_create(request, customer_pk):
     )
 
 
-@_perm("customers.change_vehicle")
+@require_perm("customers.change_vehicle")
 def vehicle_update(request, pk):
     vehicle = get_object_or_404(Vehicle.objects.select_related("owner"), pk=pk)
     form = VehicleForm(request.POST or None, instance=vehicle, user=request.user)
@@ -179,7 +167,7 @@ def vehicle_update(request, pk):
                 vin_exception_reason=form.cleaned_data.get("vin_exception_reason", ""),
             )
         except ValidationError as error:
-            _form_errors_to_form(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "车辆信息已保存。")
             return redirect("customers:vehicle_detail", pk=vehicle.pk)
@@ -190,7 +178,7 @@ def vehicle_update(request, pk):
     )
 
 
-@_perm("customers.change_vehicleownership")
+@require_perm("customers.change_vehicleownership")
 def vehicle_change_owner(request, pk):
     vehicle = get_object_or_404(Vehicle.objects.select_related("owner"), pk=pk)
     form = OwnerChangeForm(request.POST or None, initial={"on": timezone.localdate()})
@@ -203,7 +191,7 @@ def vehicle_change_owner(request, pk):
                 note=form.cleaned_data["note"],
             )
         except ValidationError as error:
-            _form_errors_to_form(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{vehicle} 已过户给 {vehicle.owner.name}。")
             return redirect("customers:vehicle_detail", pk=vehicle.pk)
@@ -214,7 +202,7 @@ def vehicle_change_owner(request, pk):
     )
 
 
-@_perm("customers.view_salesfile")
+@require_perm("customers.view_salesfile")
 def salesfile_list(request):
     state = request.GET.get("state", "late")
     if state not in {"late", "open", "late_completed", "all"}:
@@ -237,7 +225,7 @@ def salesfile_list(request):
     )
 
 
-@_perm("customers.add_salesfile")
+@require_perm("customers.add_salesfile")
 def salesfile_create(request, vehicle_pk):
     vehicle = get_object_or_404(Vehicle, pk=vehicle_pk)
     if hasattr(vehicle, "sales_file"):
@@ -256,7 +244,7 @@ def salesfile_create(request, vehicle_pk):
     )
 
 
-@_perm("customers.view_salesfile")
+@require_perm("customers.view_salesfile")
 def salesfile_detail(request, pk):
     sales_file = get_object_or_404(
         SalesFile.objects.select_related("vehicle", "vehicle__owner"), pk=pk
@@ -286,7 +274,7 @@ def salesfile_detail(request, pk):
 
 
 @require_POST
-@_perm("customers.change_salesfile")
+@require_perm("customers.change_salesfile")
 def salesfile_receive(request, pk):
     sales_file = get_object_or_404(SalesFile, pk=pk)
     form = SalesDocumentsForm(request.POST)
@@ -306,7 +294,7 @@ def salesfile_receive(request, pk):
 
 
 @require_POST
-@_perm("customers.change_salesfile")
+@require_perm("customers.change_salesfile")
 def salesfile_unreceive(request, pk, kind):
     sales_file = get_object_or_404(SalesFile, pk=pk)
     services.sales_file_remove_document(sales_file=sales_file, kind=kind)
@@ -314,7 +302,7 @@ def salesfile_unreceive(request, pk, kind):
     return redirect("customers:salesfile_detail", pk=pk)
 
 
-@_perm("customers.import_archive")
+@require_perm("customers.import_archive")
 def import_list(request):
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -334,7 +322,7 @@ def import_list(request):
     return render(request, "customers/import_list.html", {"form": form, "batches": batches})
 
 
-@_perm("customers.import_archive")
+@require_perm("customers.import_archive")
 def import_detail(request, pk):
     batch = get_object_or_404(ImportBatch.objects.select_related("created_by"), pk=pk)
     template = (
@@ -343,7 +331,7 @@ def import_detail(request, pk):
     return render(request, template, {"batch": batch})
 
 
-@_perm("customers.import_archive")
+@require_perm("customers.import_archive")
 def import_template(request):
     return FileResponse(
         importing.template_workbook(),
