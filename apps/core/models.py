@@ -3,7 +3,7 @@
 Every number DOMAIN.md calls a default is a typed, validated field of one area's settings
 row. Each app owns its area (`ArchiveSettings` in customers, `CallbackSettings` in
 callbacks, …), built on `AreaSettings` below; core owns only the dealership's identity and
-hours. Code reads a row through `apps.core.settings.get(Model)` (cached), a past row
+hours. Code reads a row through `apps.core.settings.current_settings(Model)` (cached), a past row
 through `apps.core.settings.settings_at(Model, when)`, and writes through
 `apps.core.services.area_settings_save`.
 """

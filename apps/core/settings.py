@@ -1,6 +1,6 @@
 """Reading the business rules: the one accessor every reader uses.
 
-`get(ArchiveSettings)` answers an area's current row from Django's cache (Redis in
+`current_settings(ArchiveSettings)` answers an area's current row from Django's cache (Redis in
 production, shared by every process), so a page reads its rules without a query;
 `settings_at(ArchiveSettings, when)` answers the row that was in force at a past moment,
 from the row's history; `areas()` lists every area's model in DOMAIN.md order, found in
@@ -33,7 +33,7 @@ def areas() -> list[type[AreaSettings]]:
     return sorted(found, key=lambda model: model.domain_section)
 
 
-def get(model: type[Area]) -> Area:
+def current_settings(model: type[Area]) -> Area:
     """The area's current row, created with its defaults on first use.
 
     1. Read the cache; a hit costs no query.
@@ -61,7 +61,7 @@ def settings_at(model: type[Area], when: dt.datetime | dt.date) -> Area:
         before = history.filter(history_date__lt=day_start(when + dt.timedelta(days=1)))
     record = before.first() or history.last()
     if record is None:
-        return get(model)
+        return current_settings(model)
     return record.instance
 
 
@@ -70,7 +70,7 @@ def remember_saved(row: AreaSettings) -> None:
 
     1. Drop the cached row at once, so this transaction and any test reads the new one.
     2. After commit, store the saved row: a reader that loaded the old row before the
-       commit can then no longer `add` it back (see `get`).
+       commit can then no longer `add` it back (see `current_settings`).
     """
     key = _cache_key(type(row))
     cache.delete(key)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.core.http import add_service_errors, cursor_param, require_perm
-from apps.core.selectors import dealership_settings
+from apps.core.settings import current_settings
 
 from . import importing, selectors, services, tasks
 from .forms import (
@@ -22,7 +22,7 @@ from .forms import (
     VehicleFilter,
     VehicleForm,
 )
-from .models import Customer, ImportBatch, SalesFile, Vehicle
+from .models import ArchiveSettings, Customer, ImportBatch, SalesFile, Vehicle
 from .search import search_archive
 
 
@@ -34,7 +34,7 @@ def _cursor(request, name):
 @require_perm("customers.view_customer")
 def search(request):
     query = request.GET.get("q", "")
-    result = search_archive(query, limit=dealership_settings().search_result_limit)
+    result = search_archive(query, limit=current_settings(ArchiveSettings).search_result_limit)
     return render(
         request,
         "customers/search.html",
@@ -265,6 +265,7 @@ def salesfile_detail(request, pk):
         "customers/salesfile_detail.html",
         {
             "sales_file": sales_file,
+            "archive_settings": current_settings(ArchiveSettings),
             "checklist": checklist,
             "form": form,
             "today": timezone.localdate(),

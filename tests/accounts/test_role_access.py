@@ -14,8 +14,10 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from apps.accounts.roles import NAVIGATION, ROLES
-from apps.core.selectors import dealership_settings
+from apps.core.models import DealershipSettings
+from apps.core.settings import current_settings
 from apps.customers.models import Customer, ImportBatch, SalesDocument, SalesFile
+from tests.factories.core import rules_in_cache
 from tests.factories.customers import CustomerFactory, SalesFileFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +68,7 @@ CASES = [(page, role) for page in ALLOWED for role in MATRIX_ROLES]
 def archive(user_with_role):
     """One of everything the pages show: a customer with a vehicle and its sales file, a
     second vehicle with no sales file yet, and an import batch."""
-    dealership_settings()
+    rules_in_cache()
     customer = CustomerFactory(name="王建国", mobile="13912345678")
     vehicle = VehicleFactory(owner=customer)
     sales_file = SalesFileFactory(vehicle=vehicle)
@@ -201,7 +203,7 @@ def test_a_manager_cannot_change_the_dealership_settings_and_they_stay_as_they_w
     response = client.post(reverse("core:settings_edit"), {"name": "被改掉的名称"})
 
     assert response.status_code == 403
-    assert dealership_settings().name == "示例汽车4S店"
+    assert current_settings(DealershipSettings).name == "示例汽车4S店"
 
 
 @pytest.mark.parametrize("page", list(ALLOWED))

@@ -13,9 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.core.selectors import dealership_settings
-from apps.customers.models import Customer, Vehicle
+from apps.core.services import area_settings_save
+from apps.core.settings import current_settings
+from apps.customers.models import ArchiveSettings, Customer, Vehicle
 from apps.customers.search import normalize_query, search_archive
+from tests.factories.core import rules_in_cache
 from tests.factories.customers import CustomerFactory, VehicleFactory, valid_id_number, valid_vin
 from tests.factories.workorders import WorkOrderFactory
 
@@ -33,7 +35,7 @@ def archive():
     No two of them share a plate, a VIN tail or a phone tail, so each search below has
     exactly one right answer.
     """
-    dealership_settings()  # the settings row exists, as in production
+    rules_in_cache()  # the settings rows exist and are cached, as in production
     zhang = CustomerFactory(
         name="张伟芳",
         mobile="13812345678",
@@ -198,7 +200,7 @@ def test_an_other_phone_that_is_a_landline_finds_its_customer(advisor_client, ar
 
 
 def test_a_landline_typed_with_a_dash_is_stored_as_digits_so_search_finds_it(advisor_client):
-    dealership_settings()
+    rules_in_cache()
     response = advisor_client.post(
         reverse("customers:customer_create"),
         {
@@ -359,9 +361,9 @@ def test_a_query_matching_nothing_offers_to_create_a_customer(advisor_client, ar
 
 
 def test_the_number_of_results_follows_the_dealership_setting(advisor_client, archive):
-    settings_row = dealership_settings()
+    settings_row = current_settings(ArchiveSettings)
     settings_row.search_result_limit = 10
-    settings_row.save()
+    area_settings_save(rows=[settings_row], by=None)
     for serial in range(12):
         CustomerFactory(name=f"韩{serial:02d}号", mobile=f"1350000{serial:04d}")
 
@@ -405,11 +407,11 @@ def test_a_search_by_the_whole_mobile_lists_it_masked_in_the_results(advisor_cli
 
 # --- query budget -----------------------------------------------------------------------
 
-# Every search page runs these 7 queries whatever was typed. Before the search: the session,
-# the user, the user's own and group permissions (the permission check), the dealership
-# settings (the result limit). While rendering: the user's groups (role labels of the
-# navigation) and the settings again (the page header, through its context processor).
-FIXED_QUERIES = 7
+# Every search page runs these 5 queries whatever was typed. Before the search: the session,
+# the user, the user's own and group permissions (the permission check). While rendering:
+# the user's groups (role labels of the navigation). The settings (the result limit, the
+# page header) come from the cache.
+FIXED_QUERIES = 5
 
 
 def _people_named_wang(count: int, *, start: int = 0) -> None:
@@ -420,10 +422,10 @@ def _people_named_wang(count: int, *, start: int = 0) -> None:
 
 
 def test_a_name_search_runs_nine_queries(advisor_client, django_assert_num_queries):
-    dealership_settings()
+    rules_in_cache()
     _people_named_wang(3)
 
-    # The 7 fixed queries, the matching customers, and the vehicles of all of them at once.
+    # The 5 fixed queries, the matching customers, and the vehicles of all of them at once.
     with django_assert_num_queries(FIXED_QUERIES + 2):
         response = _search(advisor_client, "王")
 
@@ -443,7 +445,7 @@ def test_a_name_search_runs_nine_queries(advisor_client, django_assert_num_queri
 def test_every_query_shape_stays_within_its_query_budget(
     advisor_client, django_assert_max_num_queries, query, search_queries
 ):
-    dealership_settings()
+    rules_in_cache()
     _people_named_wang(3)
     CustomerFactory(name="欧阳晓明", mobile="13600001111", phone_other=LANDLINE)
 
@@ -455,7 +457,7 @@ def test_every_query_shape_stays_within_its_query_budget(
 
 @pytest.mark.parametrize("query", ["王", "粤A8888", "8888"])
 def test_the_number_of_queries_does_not_grow_with_the_number_of_matches(advisor_client, query):
-    dealership_settings()
+    rules_in_cache()
     _people_named_wang(3)
     with CaptureQueriesContext(connection) as few:
         few_response = _search(advisor_client, query)
