@@ -20,9 +20,9 @@ FIELD_ERRORS = {
     "missing": "没有收到文件,请重新选择。",
     "contradiction": "请上传新文件或勾选清除,不要同时进行。",
 }
-INVALID_BY_FIELD = {
-    forms.IntegerField: "请填写整数。",
+INVALID_BY_FIELD = {  # the first class that matches wins: DecimalField is an IntegerField
     forms.DecimalField: "请填写数字。",
+    forms.IntegerField: "请填写整数。",
     forms.TimeField: "请按 时:分 填写时间,如 08:30。",
     forms.DateField: "请按 年-月-日 填写日期,如 2027-10-01。",
     forms.FileField: "上传的不是文件,请重新选择。",

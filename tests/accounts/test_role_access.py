@@ -46,6 +46,8 @@ import_list       .       .          .          .  .     .        .        .    
 import_detail     .       .          .          .  .     .        .        .         Y       Y
 import_template   .       .          .          .  .     .        .        .         Y       Y
 settings_edit     .       .          .          .  .     .        .        .         .       Y
+calendar_list     .       .          .          .  .     .        .        .         .       Y
+calendar_year     .       .          .          .  .     .        .        .         .       Y
 """
 
 
@@ -110,6 +112,8 @@ def _request(page: str, archive: dict) -> tuple[str, str, dict]:
         "import_detail": reverse("customers:import_detail", args=[archive["batch"].pk]),
         "import_template": reverse("customers:import_template"),
         "settings_edit": reverse("core:settings_edit"),
+        "calendar_list": reverse("core:calendar_list"),
+        "calendar_year": reverse("core:calendar_year", args=[2027]),
     }
     if page == "salesfile_receive":
         return "post", urls[page], {"kinds": ["invoice"], "received_on": "2026-11-17"}
@@ -120,7 +124,7 @@ def _request(page: str, archive: dict) -> tuple[str, str, dict]:
 
 def test_the_matrix_has_a_column_for_every_role_and_a_row_for_every_page():
     assert [role.code for role in ROLES] == MATRIX_ROLES
-    assert len(ALLOWED) == 19
+    assert len(ALLOWED) == 21
 
 
 @pytest.mark.parametrize(("page", "role"), CASES)
