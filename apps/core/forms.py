@@ -116,11 +116,11 @@ CalendarRangeFormSet = forms.formset_factory(CalendarRangeForm, extra=4, can_del
 
 
 def calendar_days(formset) -> list[tuple[dt.date, str, str]]:
-    """Every day of a valid formset's lines that are not marked for deletion."""
+    """Every day of a valid formset's filled lines that are not marked for deletion."""
     return [
         day
         for form in formset.forms
-        if form.has_changed() and not form.cleaned_data.get("DELETE")
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
         for day in form.days()
     ]
 

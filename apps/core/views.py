@@ -86,7 +86,9 @@ def calendar_year(request, year: int):
         initial = ranges_of(package_arrangement(year))
     posted = request.POST if request.method == "POST" else None
     year_form = CalendarYearForm(posted, instance=entered or CalendarYear(year=year))
-    formset = CalendarRangeFormSet(posted, initial=initial, prefix="days")
+    # Posted lines are compared with blank ones (not the offered ones), so an offered line
+    # kept unchanged is saved too; a blank line is skipped.
+    formset = CalendarRangeFormSet(posted, initial=None if posted else initial, prefix="days")
     if posted is not None and year_form.is_valid() and formset.is_valid():
         try:
             services.calendar_year_save(
