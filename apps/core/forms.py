@@ -81,7 +81,8 @@ class CalendarRangeForm(forms.Form):
     """One line of the State Council's notice: a name, 放假 or 调休上班, and its dates."""
 
     name = forms.CharField(label="名称", max_length=30)
-    kind = forms.ChoiceField(label="类型", choices=CalendarDay.Kind.choices)
+    # A blank first choice: an unused blank line posts nothing and is skipped.
+    kind = forms.ChoiceField(label="类型", choices=[("", "—"), *CalendarDay.Kind.choices])
     first_day = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}))
     last_day = forms.DateField(
         label="结束日期",
