@@ -3,13 +3,14 @@ one cached accessor (apps/core/settings.py) that every reader uses."""
 
 import datetime as dt
 import re
+import threading
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import time_machine
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -243,23 +244,43 @@ def test_a_save_is_seen_at_once_by_this_process_and_by_another(
     with django_capture_on_commit_callbacks(execute=True):
         area_settings_save(rows=[row], by=user_with_role("admin"))
 
-    assert current_settings(ArchiveSettings).search_result_limit == 120
+    # The other process reads the shared cache, which the commit filled with the new row.
     assert other_process.get(_cache_key(ArchiveSettings)).search_result_limit == 120
-
-
-def test_a_reader_that_loaded_the_old_row_before_the_commit_cannot_put_it_back(
-    user_with_role, django_capture_on_commit_callbacks
-):
-    rules_in_cache()
-    loaded_before_commit = ArchiveSettings.objects.get()
-    row = current_settings(ArchiveSettings)
-    row.search_result_limit = 120
-    with django_capture_on_commit_callbacks(execute=True):
-        area_settings_save(rows=[row], by=user_with_role("admin"))
-
-    # What current_settings does on a miss: `add`, which never overwrites.
-    assert cache.add(_cache_key(ArchiveSettings), loaded_before_commit) is False
     assert current_settings(ArchiveSettings).search_result_limit == 120
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_reader_that_loaded_the_old_row_before_a_save_committed_cannot_cache_it():
+    """A real race: another request misses the cache and reads the old row; the save
+    commits; only then does that request put its row in the cache. It must not win."""
+    ArchiveSettings.objects.create(pk=1)  # committed: 50 results
+    loaded, saved, seen = threading.Event(), threading.Event(), {}
+
+    def pause_after_reading_the_row(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.lstrip().upper().startswith("SELECT") and "customers_archivesettings" in sql:
+            loaded.set()
+            saved.wait(10)
+        return result
+
+    def other_request():
+        try:
+            with connection.execute_wrapper(pause_after_reading_the_row):
+                seen["row"] = current_settings(ArchiveSettings)
+        finally:
+            connection.close()
+
+    reader = threading.Thread(target=other_request)
+    reader.start()
+    assert loaded.wait(10)
+    row = ArchiveSettings.objects.get()
+    row.search_result_limit = 120
+    area_settings_save(rows=[row], by=None)  # commits; the cache gets the new row
+    saved.set()
+    reader.join(10)
+
+    assert seen["row"].search_result_limit == 50  # it read before the commit ...
+    assert current_settings(ArchiveSettings).search_result_limit == 120  # ... and lost
 
 
 # --- readers --------------------------------------------------------------------------------
