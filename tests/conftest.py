@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 
 from apps.accounts.roles import ROLES
+from apps.core.selectors import dealership_settings
 from tests.factories.accounts import UserFactory
 
 
@@ -40,3 +41,10 @@ def role_client(client, user_with_role):
 @pytest.fixture(params=[role.code for role in ROLES])
 def any_role(request):
     return request.param
+
+
+@pytest.fixture
+def settings_row(db):
+    """The settings row exists before the test, so page query counts do not include
+    its creation."""
+    return dealership_settings()

@@ -57,3 +57,7 @@ class SalesFileFactory(factory.django.DjangoModelFactory):
     delivered_on = dt.date(2026, 11, 16)
     salesperson = "李思琪"
     documents_due_on = dt.date(2026, 11, 18)
+
+
+# Every document kind of the sales-file checklist, in checklist order.
+ALL_DOCUMENTS = [kind for kind, _label in SalesFile.Document.choices]
