@@ -81,7 +81,8 @@ class Customer(TimeStampedModel):
             models.Index(fields=["id_number"], name="customer_id_number_idx"),
             models.Index(fields=["credit_code"], name="customer_credit_code_idx"),
             models.Index(fields=["name", "mobile"], name="customer_name_mobile_idx"),
-            models.Index(fields=["created_at"], name="customer_created_at_idx"),
+            # The list's keyset order (created_at, id) and the creation-date filters.
+            models.Index(fields=["created_at", "id"], name="customer_created_id_idx"),
             # PostgreSQL also has trigram and pattern-ops indexes on name (migration
             # 0001_archive, PostgresOnlyRunSQL): customer_name_trgm_idx,
             # customer_name_prefix_idx, customer_name_suffix_idx.
@@ -140,7 +141,8 @@ class Vehicle(TimeStampedModel):
         indexes = [
             models.Index(fields=["plate"], name="vehicle_plate_idx"),
             models.Index(Right("vin", 6), name="vehicle_vin_last6_idx"),
-            models.Index(fields=["created_at"], name="vehicle_created_at_idx"),
+            # The list's keyset order (created_at, id) and the creation-date filters.
+            models.Index(fields=["created_at", "id"], name="vehicle_created_id_idx"),
             # PostgreSQL also has vehicle_plate_trgm_idx (trigrams on plate, migration 0001).
         ]
 
@@ -206,12 +208,14 @@ class SalesFile(TimeStampedModel):
         verbose_name = verbose_name_plural = "销售档案"
         ordering = ["-delivered_on", "-id"]
         indexes = [
+            # The keyset orders of the sales-file lists: open and late files by due day,
+            # the others by delivery day (core.pagination; customers.selectors).
             models.Index(
-                fields=["documents_due_on"],
+                fields=["documents_due_on", "id"],
                 condition=models.Q(documents_completed_on__isnull=True),
-                name="salesfile_open_due_idx",
+                name="salesfile_open_due_id_idx",
             ),
-            models.Index(fields=["delivered_on"], name="salesfile_delivered_on_idx"),
+            models.Index(fields=["delivered_on", "id"], name="salesfile_delivered_id_idx"),
         ]
 
     def __str__(self):

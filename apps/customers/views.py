@@ -26,11 +26,6 @@ from .models import Customer, ImportBatch, SalesFile, Vehicle
 from .search import search_archive
 
 
-def _cursor(request, name):
-    value = cursor_param(request, name)
-    return int(value) if value and value.isdigit() else None
-
-
 @require_perm("customers.view_customer")
 def search(request):
     query = request.GET.get("q", "")
@@ -46,10 +41,10 @@ def _filtered_page(request, filter_class, model, selector) -> dict:
     """One keyset page of a filtered list: the context every archive list renders."""
     filterset = filter_class(request.GET, queryset=model.objects.all())
     base = filterset.qs if filterset.is_valid() else model.objects.none()
-    rows, newer, older = selectors.keyset_page(
-        selector(base=base), after=_cursor(request, "after"), before=_cursor(request, "before")
+    page = selector(
+        base=base, after=cursor_param(request, "after"), before=cursor_param(request, "before")
     )
-    return {"filter": filterset, "rows": rows, "newer": newer, "older": older}
+    return {"filter": filterset, "page": page}
 
 
 @require_perm("customers.view_customer")
@@ -205,22 +200,29 @@ def vehicle_change_owner(request, pk):
 @require_perm("customers.view_salesfile")
 def salesfile_list(request):
     state = request.GET.get("state", "late")
-    if state not in {"late", "open", "late_completed", "all"}:
+    if state not in selectors.SALES_FILE_ORDER:
         state = "late"
-    files = selectors.sales_files(state=state, on=timezone.localdate())
-    rows, newer, older = selectors.keyset_page(
-        files, after=_cursor(request, "after"), before=_cursor(request, "before")
+    today = timezone.localdate()
+    page = selectors.sales_file_page(
+        state=state,
+        on=today,
+        after=cursor_param(request, "after"),
+        before=cursor_param(request, "before"),
+    )
+    total = (
+        selectors.sales_files_count(state=state, on=today)
+        if state in selectors.SALES_FILE_STATES_COUNTED
+        else None
     )
     return render(
         request,
         "customers/salesfile_list.html",
         {
-            "files": rows,
+            "page": page,
             "state": state,
-            "newer": newer,
-            "older": older,
+            "total": total,
             "document_total": len(SalesFile.Document.choices),
-            "today": timezone.localdate(),
+            "today": today,
         },
     )
 

@@ -83,7 +83,7 @@ def test_a_manager_with_a_reason_saves_the_vin_and_the_vehicle_stays_flagged(
     assert vehicle.vin_exception_by == manager
     assert "VIN校验位不符,待核" in html(client.get(response["Location"]))
     flagged = client.get(reverse("customers:vehicle_list"), {"flagged": "true"})
-    assert [row.pk for row in flagged.context["rows"]] == [vehicle.pk]
+    assert [row.pk for row in flagged.context["page"].rows] == [vehicle.pk]
 
 
 def test_a_flagged_vehicle_edited_later_keeps_its_flag_and_reason(role_client):
