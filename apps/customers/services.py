@@ -8,10 +8,21 @@ from django.utils import timezone
 
 from apps.core.calendar import month_start_before, working_day_after
 from apps.core.selectors import dealership_settings
+from apps.core.text import normalize_text
 
 from .models import Customer, SalesDocument, SalesFile, Vehicle, VehicleOwnership
 from .selectors import spend_and_visits, vin_already_accepted
-from .validators import id_number_birthday, id_number_sex, is_vin_check_digit_valid
+from .validators import (
+    id_number_birthday,
+    id_number_sex,
+    is_vin_check_digit_valid,
+    normalize_mobile,
+    normalize_phone_other,
+    normalize_plate,
+    normalize_vin,
+)
+
+BULK_BATCH = 2000  # rows per INSERT in the bulk services: one statement stays under 1 MB
 
 
 def derive_from_id_number(customer: Customer) -> None:
@@ -21,21 +32,72 @@ def derive_from_id_number(customer: Customer) -> None:
         customer.sex = id_number_sex(customer.id_number)
 
 
-def customer_save(*, customer: Customer) -> Customer:
-    """Create or update a customer whose fields were validated by a form or the import."""
-    derive_from_id_number(customer)
+def _prepare_customer(customer: Customer, *, settings_row=None, on: dt.date | None = None):
+    """The customer rules, in one place for the forms, the import and the demo:
+
+    1. Name and phones in canonical form (one normaliser: apps.core.text).
+    2. A person's birthday and sex come from the resident ID number when there is one.
+    3. A company keeps no ID number, no sex and no birthday derived from an ID number.
+    4. A new customer's segment is computed now with the monthly recompute's rule (a new
+       customer has no visits yet, so the thresholds for zero spend and zero visits).
+    """
+    customer.name = normalize_text(customer.name)
+    customer.mobile = normalize_mobile(customer.mobile)
+    customer.phone_other = normalize_phone_other(customer.phone_other)
     if customer.kind == Customer.Kind.COMPANY:
+        if customer.id_number and customer.birthday:
+            try:
+                derived = id_number_birthday(customer.id_number)
+            except ValueError:  # stdnum's errors derive from ValueError
+                derived = None
+            if customer.birthday == derived:
+                customer.birthday = None
         customer.id_number = ""
         customer.sex = ""
-    customer.save()
+    else:
+        derive_from_id_number(customer)
+    if customer.pk is None and settings_row is not None:
+        customer.segment = segment_for(spend=0, visits=0, settings_row=settings_row)
+        customer.segment_computed_on = on
+
+
+def customer_create(*, customer: Customer) -> Customer:
+    """Create a customer whose fields were validated by a form or the import."""
+    if customer.pk is not None:
+        raise ValueError("customer_create() takes a new customer; use customer_save().")
+    _prepare_customer(customer, settings_row=dealership_settings(), on=timezone.localdate())
+    with transaction.atomic():
+        customer.save()
     return customer
 
 
-def vehicle_save(*, vehicle: Vehicle, by, vin_exception_reason: str = "") -> Vehicle:
-    """Create or update a vehicle. A VIN failing only its check digit is kept when a user
-    allowed to (customers.accept_invalid_vin) gives a reason; it stays flagged. Once kept,
-    the same VIN stays accepted when anyone edits the vehicle's other fields: the earlier
-    reason and approver stay unless a user allowed to gives a new reason."""
+def customer_save(*, customer: Customer) -> Customer:
+    """Update a customer (a new one is handed to customer_create)."""
+    if customer.pk is None:
+        return customer_create(customer=customer)
+    _prepare_customer(customer)
+    with transaction.atomic():
+        customer.save()
+    return customer
+
+
+def customers_create_many(*, customers: list[Customer]) -> list[Customer]:
+    """Create many customers at once (the import, the demo) under the same rules as
+    customer_create, in INSERTs of BULK_BATCH rows. Returns them with their ids."""
+    settings_row, today = dealership_settings(), timezone.localdate()
+    for customer in customers:
+        _prepare_customer(customer, settings_row=settings_row, on=today)
+    with transaction.atomic():
+        return Customer.objects.bulk_create(customers, batch_size=BULK_BATCH)
+
+
+def _apply_vin_rule(vehicle: Vehicle, *, by, vin_exception_reason: str) -> None:
+    """A VIN failing only its check digit is kept when a user allowed to
+    (customers.accept_invalid_vin) gives a reason; it stays flagged. Once kept, the same
+    VIN stays accepted when anyone edits the vehicle's other fields: the earlier reason
+    and approver stay unless a user allowed to gives a new reason."""
+    vehicle.vin = normalize_vin(vehicle.vin, allow_bad_check_digit=True)
+    vehicle.plate = normalize_plate(vehicle.plate) if vehicle.plate else ""
     valid = is_vin_check_digit_valid(vehicle.vin)
     reason = vin_exception_reason.strip()
     may_accept = by.has_perm("customers.accept_invalid_vin")
@@ -50,15 +112,74 @@ def vehicle_save(*, vehicle: Vehicle, by, vin_exception_reason: str = "") -> Veh
             raise ValidationError({"vin": "VIN 校验位错误,只有售后经理可以填写原因后保留。"})
         raise ValidationError({"vin_exception_reason": "保留校验位错误的 VIN 必须填写原因。"})
     vehicle.vin_check_digit_valid = valid
+
+
+def vehicle_register(
+    *,
+    vehicle: Vehicle,
+    owner: Customer,
+    by,
+    started_on: dt.date | None = None,
+    note: str = "",
+    vin_exception_reason: str = "",
+) -> Vehicle:
+    """Create a vehicle and its open ownership row (the one place that rule lives).
+
+    The ownership starts on `started_on`, else the sale date, else today.
+    """
+    if vehicle.pk is not None:
+        raise ValueError("vehicle_register() takes a new vehicle; use vehicle_save().")
+    vehicle.owner = owner
+    _apply_vin_rule(vehicle, by=by, vin_exception_reason=vin_exception_reason)
     with transaction.atomic():
-        is_new = vehicle.pk is None
         vehicle.save()
-        if is_new:
-            VehicleOwnership.objects.create(
-                vehicle=vehicle,
-                customer=vehicle.owner,
-                started_on=vehicle.sale_date or timezone.localdate(),
-            )
+        VehicleOwnership.objects.create(
+            vehicle=vehicle,
+            customer=owner,
+            started_on=started_on or vehicle.sale_date or timezone.localdate(),
+            note=note[:200],
+        )
+    return vehicle
+
+
+def vehicles_register_many(*, vehicles: list[Vehicle], note: str = "") -> list[Vehicle]:
+    """Create many vehicles (each with its `owner` set) and their open ownership rows,
+    started on the sale date or today. For trusted bulk writers (the import, the demo):
+    a VIN with a bad check digit must come with its vin_exception_reason already set."""
+    today = timezone.localdate()
+    for vehicle in vehicles:
+        vehicle.vin = normalize_vin(vehicle.vin, allow_bad_check_digit=True)
+        vehicle.plate = normalize_plate(vehicle.plate) if vehicle.plate else ""
+        vehicle.vin_check_digit_valid = is_vin_check_digit_valid(vehicle.vin)
+        if not vehicle.vin_check_digit_valid and not vehicle.vin_exception_reason.strip():
+            raise ValidationError({"vin": f"VIN {vehicle.vin} 校验位错误,保留须填写原因。"})
+    with transaction.atomic():
+        Vehicle.objects.bulk_create(vehicles, batch_size=BULK_BATCH)
+        VehicleOwnership.objects.bulk_create(
+            [
+                VehicleOwnership(
+                    vehicle=vehicle,
+                    customer=vehicle.owner,
+                    started_on=vehicle.sale_date or today,
+                    note=note[:200],
+                )
+                for vehicle in vehicles
+            ],
+            batch_size=BULK_BATCH,
+        )
+    return vehicles
+
+
+def vehicle_save(*, vehicle: Vehicle, by, vin_exception_reason: str = "") -> Vehicle:
+    """Update a vehicle's own fields (a new one is handed to vehicle_register; the owner
+    changes only through vehicle_change_owner)."""
+    if vehicle.pk is None:
+        return vehicle_register(
+            vehicle=vehicle, owner=vehicle.owner, by=by, vin_exception_reason=vin_exception_reason
+        )
+    _apply_vin_rule(vehicle, by=by, vin_exception_reason=vin_exception_reason)
+    with transaction.atomic():
+        vehicle.save()
     return vehicle
 
 
