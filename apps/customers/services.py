@@ -100,7 +100,7 @@ def _apply_vin_rule(vehicle: Vehicle, *, by, vin_exception_reason: str) -> None:
     vehicle.plate = normalize_plate(vehicle.plate) if vehicle.plate else ""
     valid = is_vin_check_digit_valid(vehicle.vin)
     reason = vin_exception_reason.strip()
-    may_accept = by.has_perm("customers.accept_invalid_vin")
+    may_accept = not valid and by is not None and by.has_perm("customers.accept_invalid_vin")
     if valid:
         vehicle.vin_exception_reason = ""
         vehicle.vin_exception_by = None

@@ -83,7 +83,7 @@ def customer_create(request):
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = services.customer_save(customer=form.save(commit=False))
+            customer = services.customer_create(customer=form.save(commit=False))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -136,10 +136,10 @@ def vehicle_create(request, customer_pk):
     form = VehicleForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         vehicle = form.save(commit=False)
-        vehicle.owner = owner
         try:
-            services.vehicle_save(
+            services.vehicle_register(
                 vehicle=vehicle,
+                owner=owner,
                 by=request.user,
                 vin_exception_reason=form.cleaned_data.get("vin_exception_reason", ""),
             )
