@@ -1,13 +1,13 @@
 """Forms of the archive: they validate and normalise input, services do the writes."""
 
 import datetime as dt
-import re
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 
 from apps.core.calendar import day_start
+from apps.core.text import normalize_text
 
 from .models import Customer, SalesFile, Vehicle
 from .selectors import vin_already_accepted
@@ -16,11 +16,11 @@ from .validators import (
     normalize_credit_code,
     normalize_id_number,
     normalize_mobile,
+    normalize_phone_other,
     normalize_plate,
     normalize_vin,
 )
 
-_PHONE_SEPARATORS = re.compile(r"[\s\-·.()()]")
 DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
 
@@ -62,7 +62,7 @@ class CustomerForm(forms.ModelForm):
         self.fields["mobile"].widget.attrs["maxlength"] = 20
 
     def clean_name(self):
-        name = " ".join(self.cleaned_data["name"].split())
+        name = normalize_text(self.cleaned_data["name"])
         if not name:
             raise ValidationError("请填写姓名或单位名称。")
         return name
@@ -72,7 +72,7 @@ class CustomerForm(forms.ModelForm):
 
     def clean_phone_other(self):
         # Stored as digits, the form the search box looks up (0755-26001234 → 075526001234).
-        return _PHONE_SEPARATORS.sub("", self.cleaned_data["phone_other"])
+        return normalize_phone_other(self.cleaned_data["phone_other"])
 
     def clean_id_number(self):
         value = self.cleaned_data["id_number"]

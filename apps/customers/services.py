@@ -271,18 +271,22 @@ def segment_for(*, spend, visits: int, settings_row) -> str:
     return Customer.Segment.SMALL
 
 
-def customers_recompute_segments(*, on: dt.date) -> int:
-    """Recompute every customer's segment from the last N months' paid spend and visits.
+def customers_recompute_segments(*, on: dt.date, customer_ids: set[int] | None = None) -> int:
+    """Recompute every customer's segment (or only those of `customer_ids`: the import's)
+    from the last N months' paid spend and visits.
 
     Idempotent: a second run on the same date changes nothing. Returns rows changed.
     """
     settings_row = dealership_settings()
     since = month_start_before(on, settings_row.segment_months)
-    totals = {row["customer_id"]: row for row in spend_and_visits(since=since)}
+    customers = Customer.objects.only("id", "segment", "segment_computed_on")
+    visits = spend_and_visits(since=since)
+    if customer_ids is not None:
+        customers = customers.filter(pk__in=customer_ids)
+        visits = visits.filter(customer_id__in=customer_ids)
+    totals = {row["customer_id"]: row for row in visits}
     changed = []
-    for customer in Customer.objects.only("id", "segment", "segment_computed_on").iterator(
-        chunk_size=5000
-    ):
+    for customer in customers.iterator(chunk_size=5000):
         row = totals.get(customer.id, {"spend": 0, "visits": 0})
         segment = segment_for(spend=row["spend"], visits=row["visits"], settings_row=settings_row)
         if customer.segment != segment or customer.segment_computed_on != on:
