@@ -9,6 +9,7 @@ import re
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from stdnum import exceptions as stdnum_errors
 from stdnum import numdb
 from stdnum.cn import ric, uscc
@@ -104,6 +105,12 @@ def normalize_mobile(value: str) -> str:
     if not _MOBILE.match(mobile):
         raise ValidationError("手机号应为 11 位数字,以 13-19 开头。", code="mobile")
     return mobile
+
+
+def validate_delivered_on(value: date) -> None:
+    """A sales file is opened at or after delivery: a delivery date in the future is a typo."""
+    if value > timezone.localdate():
+        raise ValidationError("交车日期不能晚于今天:销售档案在交车后建立。", code="future_delivery")
 
 
 def normalize_phone_other(value) -> str:

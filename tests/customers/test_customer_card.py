@@ -275,17 +275,18 @@ def _vehicle_with_visits(count: int) -> Vehicle:
     return vehicle
 
 
-def test_the_vehicle_page_runs_the_same_eleven_queries_for_3_visits_and_for_30(
+def test_the_vehicle_page_runs_the_same_twelve_queries_for_3_visits_and_for_30(
     role_client, django_assert_num_queries
 ):
     client = role_client("advisor")
     few, many = _vehicle_with_visits(3), _vehicle_with_visits(30)
 
-    # The page's own 5: the vehicle with its owner, sales file and VIN-exception approver;
+    # The page's own 6: the vehicle with its owner, sales file and VIN-exception approver;
     # its ownerships with their customers; the visits with customers and advisors; the
-    # lines of all the visits; the documents of the sales file.
+    # lines of all the visits; the documents of the sales file; the vehicle's history
+    # with its users (the plate record).
     for vehicle, count in ((few, 3), (many, 30)):
-        with django_assert_num_queries(PAGE_QUERIES + 5):
+        with django_assert_num_queries(PAGE_QUERIES + 6):
             response = client.get(reverse("customers:vehicle_detail", args=[vehicle.pk]))
         assert len(response.context["visits"]) == count
 
@@ -566,7 +567,7 @@ def test_receiving_with_no_document_ticked_records_nothing_and_says_why(role_cli
 
     assert response.status_code == 302
     assert SalesDocument.objects.count() == 0
-    assert "这个字段是必填项。" in _html(client.get(response["Location"]))
+    assert "请选择本次收到的资料。" in _html(client.get(response["Location"]))
 
 
 def test_undoing_a_receipt_makes_the_file_incomplete_again(role_client):
