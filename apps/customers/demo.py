@@ -3,6 +3,8 @@
 The scale follows a big 4S store: about 5,000 customers and 6,000 vehicles a year of
 history. Run by `seed_demo` through apps.core.seeding (the work-order demo adds the visits
 of these vehicles); deterministic for a seed and a moment, nothing dated after it.
+Customers, vehicles and ownership rows are written through the services, under the same
+rules as the forms and the import.
 """
 
 import datetime as dt
@@ -16,12 +18,16 @@ from apps.core.calendar import working_day_after
 from apps.core.seeding import DemoRun, Seeded
 from apps.core.selectors import dealership_settings
 
-from .models import Customer, SalesDocument, SalesFile, Vehicle, VehicleOwnership
-from .services import customers_recompute_segments
+from .models import Customer, SalesDocument, SalesFile, Vehicle
+from .services import (
+    customers_create_many,
+    customers_recompute_segments,
+    vehicles_register_many,
+)
 from .validators import VIN_ALPHABET, vin_check_digit
 
 CUSTOMERS_PER_YEAR = 5000
-BATCH = 2000  # customers per transaction and bulk insert
+BATCH = 2000  # customers per transaction
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -276,7 +282,7 @@ def _seed_batch(builder: ArchiveBuilder, size: int, settings_row, counts):
         bought_here = rng.random() < 0.55
         customers.append(builder.customer(created, bought_here))
         plans.append((created, bought_here))
-    Customer.objects.bulk_create(customers, batch_size=BATCH)
+    customers_create_many(customers=customers)
     vehicles = []
     for customer, (created, bought_here) in zip(customers, plans, strict=True):
         for index in range(2 if rng.random() < 0.2 else 1):
@@ -294,11 +300,7 @@ def _seed_batch(builder: ArchiveBuilder, size: int, settings_row, counts):
         flagged.vin = flagged.vin[:8] + wrong + flagged.vin[9:]
         flagged.vin_check_digit_valid = False
         flagged.vin_exception_reason = "平行进口车,原厂 VIN 校验位不符"
-    Vehicle.objects.bulk_create(vehicles, batch_size=BATCH)
-    VehicleOwnership.objects.bulk_create(
-        [VehicleOwnership(vehicle=v, customer=v.owner, started_on=v.sale_date) for v in vehicles],
-        batch_size=BATCH,
-    )
+    vehicles_register_many(vehicles=vehicles)  # and their open ownership rows
     sales_files, documents = [], []
     for vehicle in vehicles:
         if vehicle.owner.source != Customer.Source.BOUGHT_HERE or vehicle.brand != "大众":

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Count, F, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -13,6 +13,7 @@ from apps.workorders.models import WorkOrder
 
 from .models import (
     Customer,
+    CustomerMerge,
     ImportBatch,
     SalesDocument,
     SalesFile,
@@ -187,3 +188,49 @@ def vin_already_accepted(*, vehicle_id: int | None, vin: str) -> bool:
         vehicle_id is not None
         and Vehicle.objects.filter(pk=vehicle_id, vin=vin, vin_check_digit_valid=False).exists()
     )
+
+
+MERGE_CANDIDATES = 20  # more look-alikes than a manager can compare on one page
+
+
+def merge_candidates(*, customer: Customer) -> QuerySet[Customer]:
+    """Customers who may be the same person: same mobile, same name, or same ID number
+    (the keys customers_merge accepts), with their vehicles, most recent first."""
+    same = Q(mobile=customer.mobile) | Q(name=customer.name)
+    if customer.id_number:
+        same |= Q(id_number=customer.id_number)
+    ids = list(
+        Customer.objects.filter(same)
+        .exclude(pk=customer.pk)
+        .values_list("pk", flat=True)[:MERGE_CANDIDATES]
+    )
+    return (
+        Customer.objects.filter(pk__in=ids)
+        .prefetch_related(Prefetch("vehicles", queryset=Vehicle.objects.order_by("id")))
+        .annotate(visit_count=Count("work_orders", distinct=True))
+        .order_by("-id")
+    )
+
+
+def customer_merges(*, customer: Customer) -> list[CustomerMerge]:
+    return list(CustomerMerge.objects.filter(kept=customer).select_related("merged_by"))
+
+
+def plate_changes(*, vehicle: Vehicle) -> list[dict]:
+    """The vehicle's plate over time, from its history: when, who, from, to, why."""
+    records = list(
+        vehicle.history.select_related("history_user").order_by("history_date", "history_id")
+    )
+    changes = []
+    for older, newer in zip(records, records[1:], strict=False):
+        if older.plate != newer.plate:
+            changes.append(
+                {
+                    "at": newer.history_date,
+                    "by": newer.history_user,
+                    "old": older.plate,
+                    "new": newer.plate,
+                    "reason": newer.history_change_reason or "",
+                }
+            )
+    return list(reversed(changes))

@@ -184,7 +184,7 @@ def test_receiving_with_no_document_ticked_records_nothing_and_says_why(role_cli
 
     assert response.status_code == 302
     assert SalesDocument.objects.count() == 0
-    assert "这个字段是必填项。" in html(client.get(response["Location"]))
+    assert "请选择本次收到的资料。" in html(client.get(response["Location"]))
 
 
 def test_undoing_a_receipt_makes_the_file_incomplete_again(role_client):

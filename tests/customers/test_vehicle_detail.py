@@ -61,16 +61,17 @@ def _vehicle_with_visits(count: int) -> Vehicle:
     return vehicle
 
 
-def test_the_vehicle_page_runs_the_same_eleven_queries_for_3_visits_and_for_30(
+def test_the_vehicle_page_runs_the_same_twelve_queries_for_3_visits_and_for_30(
     role_client, django_assert_num_queries
 ):
     client = role_client("advisor")
     few, many = _vehicle_with_visits(3), _vehicle_with_visits(30)
 
-    # The page's own 5: the vehicle with its owner, sales file and VIN-exception approver;
+    # The page's own 6: the vehicle with its owner, sales file and VIN-exception approver;
     # its ownerships with their customers; the visits with customers and advisors; the
-    # lines of all the visits; the documents of the sales file.
+    # lines of all the visits; the documents of the sales file; the vehicle's history
+    # with its users (the plate record).
     for vehicle, count in ((few, 3), (many, 30)):
-        with django_assert_num_queries(PAGE_QUERIES + 5):
+        with django_assert_num_queries(PAGE_QUERIES + 6):
             response = client.get(reverse("customers:vehicle_detail", args=[vehicle.pk]))
         assert len(response.context["visits"]) == count
