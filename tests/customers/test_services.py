@@ -1,5 +1,4 @@
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 import time_machine
@@ -9,20 +8,14 @@ from apps.core.selectors import dealership_settings
 from apps.customers import services
 from apps.customers.models import Customer, SalesFile
 from tests.factories.customers import CustomerFactory, SalesFileFactory, VehicleFactory
-from tests.factories.workorders import WorkOrderFactory
+from tests.factories.workorders import visit
 
 pytestmark = pytest.mark.django_db
 
 
 def _visit(customer, *, on: dt.date, paid: str):
     vehicle = customer.vehicles.first() or VehicleFactory(owner=customer)
-    return WorkOrderFactory(
-        vehicle=vehicle,
-        customer=customer,
-        opened_at=timezone.make_aware(dt.datetime.combine(on, dt.time(10))),
-        customer_paid_amount=Decimal(paid),
-        total_amount=Decimal(paid),
-    )
+    return visit(vehicle, on=on, total=paid, paid=paid, lines=())
 
 
 def test_sales_file_documents_are_due_two_working_days_after_delivery_skipping_the_weekend():
