@@ -436,11 +436,14 @@ TODAY = dt.datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)  # a Friday
 
 @pytest.fixture
 def sales_files():
-    """Four files seen on Friday 2026-11-20."""
-    late = SalesFileFactory(documents_due_on=dt.date(2026, 11, 18))
-    due_today = SalesFileFactory(documents_due_on=dt.date(2026, 11, 20))
-    not_due = SalesFileFactory(documents_due_on=dt.date(2026, 11, 24))
-    completed_late = SalesFileFactory(documents_due_on=dt.date(2026, 11, 18))
+    """Four files seen on Friday 2026-11-20, entered that day; documents are due two
+    working days after delivery."""
+    with time_machine.travel(TODAY, tick=False):
+        late = SalesFileFactory(delivered_on=dt.date(2026, 11, 16))  # due Wed 11-18
+        due_today = SalesFileFactory(delivered_on=dt.date(2026, 11, 18))  # due Fri 11-20
+        not_due = SalesFileFactory(delivered_on=dt.date(2026, 11, 20))  # due Tue 11-24
+        completed_late = SalesFileFactory(delivered_on=dt.date(2026, 11, 16))
+    assert [f.documents_due_on.day for f in (late, due_today, not_due)] == [18, 20, 24]
     services.sales_file_receive_documents(
         sales_file=completed_late, kinds=ALL_DOCUMENTS, on=dt.date(2026, 11, 19), by=None
     )
@@ -497,11 +500,11 @@ def test_the_sales_file_list_runs_the_same_queries_for_3_files_and_for_25(
     role_client, django_assert_num_queries
 ):
     client = role_client("callback")
-    SalesFileFactory.create_batch(3, documents_due_on=dt.date(2026, 11, 18))
+    SalesFileFactory.create_batch(3, delivered_on=dt.date(2026, 11, 16))  # due 11-18
     # The page's own 1: the files with vehicles, owners and a count of their documents.
     with django_assert_num_queries(PAGE_QUERIES + 1):
         assert len(client.get(reverse("customers:salesfile_list")).context["files"]) == 3
-    SalesFileFactory.create_batch(30, documents_due_on=dt.date(2026, 11, 18))
+    SalesFileFactory.create_batch(30, delivered_on=dt.date(2026, 11, 16))
 
     with django_assert_num_queries(PAGE_QUERIES + 1):
         assert len(client.get(reverse("customers:salesfile_list")).context["files"]) == 25
