@@ -21,6 +21,7 @@ from apps.core.selectors import dealership_settings
 from apps.customers import services
 from apps.customers.models import Customer, SalesDocument, SalesFile, Vehicle, VehicleOwnership
 from apps.customers.validators import vin_check_digit
+from apps.workorders.models import Payer
 from tests.factories.customers import (
     CustomerFactory,
     SalesFileFactory,
@@ -42,7 +43,9 @@ def _at(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=SHANGHAI)
 
 
-def _visit(vehicle, *, on: dt.date, total: str, paid: str, lines=("更换机油", "更换机滤")):
+def _visit(
+    vehicle, *, on: dt.date, total: str, paid: str, lines=("更换机油", "更换机滤"), payer=None
+):
     work_order = WorkOrderFactory(
         vehicle=vehicle,
         customer=vehicle.owner,
@@ -51,7 +54,9 @@ def _visit(vehicle, *, on: dt.date, total: str, paid: str, lines=("更换机油"
         customer_paid_amount=Decimal(paid),
     )
     for description in lines:
-        WorkOrderLineFactory(work_order=work_order, description=description)
+        WorkOrderLineFactory(
+            work_order=work_order, description=description, payer=payer or Payer.CUSTOMER
+        )
     return work_order
 
 
@@ -76,7 +81,12 @@ def card():
     sold = VehicleFactory(owner=wang, plate="粤B22222", sale_date=dt.date(2022, 1, 15))
     first = _visit(kept, on=dt.date(2024, 6, 1), total="600.00", paid="600.00")
     warranty = _visit(
-        sold, on=dt.date(2025, 1, 10), total="1200.00", paid="0.00", lines=("更换水泵",)
+        sold,
+        on=dt.date(2025, 1, 10),
+        total="1200.00",
+        paid="0.00",
+        lines=("更换水泵",),
+        payer=Payer.WARRANTY,
     )
     services.vehicle_change_owner(vehicle=sold, new_owner=li, on=dt.date(2025, 6, 30))
     sold.refresh_from_db()
@@ -133,7 +143,7 @@ def test_the_card_sums_up_the_visits(role_client, card):
     assert response.context["summary"] == {
         "count": 3,
         "total": Decimal("2600.00"),
-        "paid_count": 2,
+        "paid_count": 3,  # the warranty visit counts too (DOMAIN.md §8)
         "first_visit": _at(dt.date(2024, 6, 1)),
         "last_visit": _at(dt.date(2025, 12, 1)),
         "last_paid_visit": _at(dt.date(2025, 12, 1)),
