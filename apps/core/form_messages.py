@@ -79,7 +79,9 @@ class OwnMessagesMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in self.typed_identifiers:
-            field = self.fields[name]
+            field = self.fields.get(name)
+            if field is None:  # left out of this form (the admin hides personal data)
+                continue
             field.max_length = TYPED_IDENTIFIER_LENGTH
             field.validators = [
                 v for v in field.validators if not isinstance(v, MaxLengthValidator)

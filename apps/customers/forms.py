@@ -26,7 +26,10 @@ from .validators import (
 DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
 
-class CustomerForm(OwnMessagesMixin, UniqueByDatabaseMixin, forms.ModelForm):
+class CustomerRulesForm(OwnMessagesMixin, forms.ModelForm):
+    """The customer rules of a form (normalising, person/company fields); CustomerForm
+    adds that uniqueness is the database's, and the Django admin uses this one as is."""
+
     typed_identifiers = ("mobile", "phone_other", "id_number", "credit_code")
 
     class Meta:
@@ -90,6 +93,10 @@ class CustomerForm(OwnMessagesMixin, UniqueByDatabaseMixin, forms.ModelForm):
         if data.get("club_joined_on") and not data.get("club_member_number"):
             self.add_error("club_member_number", "填写入会日期时必须填写会员号。")
         return data
+
+
+class CustomerForm(UniqueByDatabaseMixin, CustomerRulesForm):
+    pass
 
 
 class VehicleForm(OwnMessagesMixin, UniqueByDatabaseMixin, forms.ModelForm):
@@ -196,7 +203,7 @@ class OwnerChangeForm(OwnMessagesMixin, forms.Form):
         return data
 
 
-class SalesFileForm(OwnMessagesMixin, UniqueByDatabaseMixin, forms.ModelForm):
+class SalesFileForm(OwnMessagesMixin, forms.ModelForm):
     class Meta:
         model = SalesFile
         fields = [

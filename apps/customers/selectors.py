@@ -10,6 +10,7 @@ from apps.core.calendar import day_start
 from apps.core.pagination import KeysetPage, keyset_page
 from apps.workorders import selectors as workorder_selectors
 from apps.workorders.models import WorkOrder
+from apps.workorders.selectors import is_paid_visit, paid_visits
 
 from .models import (
     Customer,
@@ -81,7 +82,7 @@ def customer_card(*, customer_id: int) -> Customer:
 
 def visit_summary(work_orders: list[WorkOrder]) -> dict:
     """Totals and continuity for the card, from the already-loaded visits (no query)."""
-    paid = [wo for wo in work_orders if wo.customer_paid_amount > 0]
+    paid = [wo for wo in work_orders if is_paid_visit(wo)]
     gaps = [
         (newer.opened_at - older.opened_at).days
         for newer, older in zip(work_orders, work_orders[1:], strict=False)
@@ -172,10 +173,11 @@ def import_batches(*, limit: int) -> list[ImportBatch]:
 
 
 def spend_and_visits(*, since: dt.date) -> QuerySet:
-    """Per customer: paid spend and paid visits since `since` (for segments)."""
+    """Per customer since `since` (for segments): the paid visits (DOMAIN.md §8, warranty
+    and insurance visits included), what the customer paid on them, and the last one."""
     return (
-        WorkOrder.objects.filter(opened_at__gte=day_start(since), customer_paid_amount__gt=0)
-        .exclude(status=WorkOrder.Status.CANCELLED)
+        paid_visits()
+        .filter(opened_at__gte=day_start(since))
         .values("customer_id")
         .annotate(spend=Sum("customer_paid_amount"), visits=Count("id"), last=Max("opened_at"))
     )

@@ -471,9 +471,10 @@ def _apply_sale(sales_file: SalesFile, settings_row) -> None:
             "updated_at",
         ]
     )
-    Customer.objects.filter(pk=vehicle.owner_id).exclude(source=Customer.Source.BOUGHT_HERE).update(
-        source=Customer.Source.BOUGHT_HERE, updated_at=timezone.now()
-    )
+    owner = vehicle.owner
+    if owner.source != Customer.Source.BOUGHT_HERE:
+        owner.source = Customer.Source.BOUGHT_HERE
+        owner.save(update_fields=["source", "updated_at"])  # a save, so the history has it
 
 
 def _years_after(day: dt.date, years: int) -> dt.date:

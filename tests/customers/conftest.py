@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 
 from apps.customers import services
+from apps.workorders.models import Payer
 from tests.factories.customers import CustomerFactory, VehicleFactory, valid_id_number
 from tests.factories.workorders import visit
 
@@ -22,7 +23,12 @@ def card():
     sold = VehicleFactory(owner=wang, plate="粤B22222", sale_date=dt.date(2022, 1, 15))
     first = visit(kept, on=dt.date(2024, 6, 1), total="600.00", paid="600.00")
     warranty = visit(
-        sold, on=dt.date(2025, 1, 10), total="1200.00", paid="0.00", lines=("更换水泵",)
+        sold,
+        on=dt.date(2025, 1, 10),
+        total="1200.00",
+        paid="0.00",
+        lines=("更换水泵",),
+        payer=Payer.WARRANTY,
     )
     services.vehicle_change_owner(vehicle=sold, new_owner=li, on=dt.date(2025, 6, 30))
     sold.refresh_from_db()

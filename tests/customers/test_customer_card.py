@@ -61,7 +61,7 @@ def test_the_card_sums_up_the_visits(role_client, card):
     assert response.context["summary"] == {
         "count": 3,
         "total": Decimal("2600.00"),
-        "paid_count": 2,
+        "paid_count": 3,  # the warranty visit counts too (DOMAIN.md §8)
         "first_visit": local_datetime(dt.date(2024, 6, 1)),
         "last_visit": local_datetime(dt.date(2025, 12, 1)),
         "last_paid_visit": local_datetime(dt.date(2025, 12, 1)),

@@ -24,11 +24,14 @@ def _pks(response) -> list[int]:
 
 @pytest.fixture
 def sales_files():
-    """Four files seen on Friday 2026-11-20."""
-    late = SalesFileFactory(documents_due_on=dt.date(2026, 11, 18))
-    due_today = SalesFileFactory(documents_due_on=dt.date(2026, 11, 20))
-    not_due = SalesFileFactory(documents_due_on=dt.date(2026, 11, 24))
-    completed_late = SalesFileFactory(documents_due_on=dt.date(2026, 11, 18))
+    """Four files seen on Friday 2026-11-20, entered that day; documents are due two
+    working days after delivery."""
+    with time_machine.travel(TODAY, tick=False):
+        late = SalesFileFactory(delivered_on=dt.date(2026, 11, 16))  # due Wed 11-18
+        due_today = SalesFileFactory(delivered_on=dt.date(2026, 11, 18))  # due Fri 11-20
+        not_due = SalesFileFactory(delivered_on=dt.date(2026, 11, 20))  # due Tue 11-24
+        completed_late = SalesFileFactory(delivered_on=dt.date(2026, 11, 16))
+    assert [f.documents_due_on.day for f in (late, due_today, not_due)] == [18, 20, 24]
     services.sales_file_receive_documents(
         sales_file=completed_late, kinds=ALL_DOCUMENTS, on=dt.date(2026, 11, 19), by=None
     )
@@ -58,10 +61,13 @@ def test_the_late_list_shows_only_files_past_due_and_incomplete(role_client, sal
 @time_machine.travel(TODAY, tick=False)
 def test_the_late_list_puts_the_most_overdue_first_and_says_how_many_there_are(role_client):
     client = role_client("callback")
-    # 30 late files created in no particular order of due day (three per day, 11-02..11-11).
-    due_days = [dt.date(2026, 11, 2) + dt.timedelta(days=(serial * 7) % 10) for serial in range(30)]
-    files = [SalesFileFactory(documents_due_on=day) for day in due_days]
-    SalesFileFactory(documents_due_on=dt.date(2026, 11, 25))  # not due yet: not listed
+    # 30 late files created in no particular order of delivery (three per day, 10-26..11-04),
+    # so of due day (two working days later).
+    delivery_days = [
+        dt.date(2026, 10, 26) + dt.timedelta(days=(serial * 7) % 10) for serial in range(30)
+    ]
+    files = [SalesFileFactory(delivered_on=day) for day in delivery_days]
+    SalesFileFactory(delivered_on=dt.date(2026, 11, 20))  # due 11-24, not yet: not listed
     most_overdue_first = sorted(files, key=lambda f: (f.documents_due_on, f.pk))
     url = reverse("customers:salesfile_list")
 
@@ -83,7 +89,7 @@ def test_the_late_list_puts_the_most_overdue_first_and_says_how_many_there_are(r
     [
         ("open", ["late", "due_today", "not_due"]),  # due soonest first
         ("late_completed", ["completed_late"]),
-        ("all", ["completed_late", "not_due", "due_today", "late"]),  # delivered, then id
+        ("all", ["not_due", "due_today", "completed_late", "late"]),  # delivered, then id
         ("nonsense", ["late"]),
     ],
 )
@@ -113,12 +119,12 @@ def test_the_sales_file_list_runs_the_same_queries_for_3_files_and_for_25(
     role_client, django_assert_num_queries
 ):
     client = role_client("callback")
-    SalesFileFactory.create_batch(3, documents_due_on=dt.date(2026, 11, 18))
+    SalesFileFactory.create_batch(3, delivered_on=dt.date(2026, 11, 16))  # due 11-18
     # The page's own 2: the files with vehicles, owners and a count of their documents;
     # the count of late files.
     with django_assert_num_queries(PAGE_QUERIES + 2):
         assert len(_pks(client.get(reverse("customers:salesfile_list")))) == 3
-    SalesFileFactory.create_batch(30, documents_due_on=dt.date(2026, 11, 18))
+    SalesFileFactory.create_batch(30, delivered_on=dt.date(2026, 11, 16))
 
     with django_assert_num_queries(PAGE_QUERIES + 2):
         assert len(_pks(client.get(reverse("customers:salesfile_list")))) == 25

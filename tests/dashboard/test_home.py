@@ -92,12 +92,12 @@ def test_the_home_page_runs_the_same_queries_with_little_or_much_data(
     role_client, django_assert_num_queries, role, own
 ):
     client = role_client(role)
-    SalesFileFactory(documents_due_on=dt.date(2020, 1, 1))
+    SalesFileFactory(delivered_on=dt.date(2020, 1, 1))
     with django_assert_num_queries(PAGE_QUERIES + own):
         _home(client)
     for serial in range(12):
         vehicle = VehicleFactory()
-        SalesFileFactory(vehicle=vehicle, documents_due_on=dt.date(2020, 1, 1))
+        SalesFileFactory(vehicle=vehicle, delivered_on=dt.date(2020, 1, 1))
         visit(vehicle, on=dt.date(2026, 1, 1 + serial), total="100.00", paid="100.00")
 
     with django_assert_num_queries(PAGE_QUERIES + own):

@@ -4,7 +4,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from apps.workorders.models import WorkOrder, WorkOrderLine
+from apps.workorders.models import Payer, WorkOrder, WorkOrderLine
 from tests.factories.clock import local_datetime
 from tests.factories.customers import VehicleFactory
 
@@ -39,7 +39,7 @@ class WorkOrderLineFactory(factory.django.DjangoModelFactory):
 
 
 def visit(
-    vehicle, *, on: dt.date, total: str, paid: str, lines=("更换机油", "更换机滤")
+    vehicle, *, on: dt.date, total: str, paid: str, lines=("更换机油", "更换机滤"), payer=None
 ) -> WorkOrder:
     """A visit of `vehicle` by its current owner on `on` (10:00 local), one line per
     description in `lines`."""
@@ -51,7 +51,9 @@ def visit(
         customer_paid_amount=Decimal(paid),
     )
     for description in lines:
-        WorkOrderLineFactory(work_order=work_order, description=description)
+        WorkOrderLineFactory(
+            work_order=work_order, description=description, payer=payer or Payer.CUSTOMER
+        )
     return work_order
 
 
