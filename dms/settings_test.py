@@ -13,6 +13,9 @@ if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql
 if not os.environ.get("REDIS_URL", "").startswith("redis://"):
     raise ImproperlyConfigured("Tests need REDIS_URL=redis://… (use `make test`)")
 
+# Tests run with DEBUG off (as production does), so the settings require a SECRET_KEY.
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-never-used-in-production")
+
 from .settings import *  # noqa: F403
 
 CELERY_BROKER_URL = os.environ["REDIS_URL"]
