@@ -54,7 +54,7 @@ SECURE_HSTS_PRELOAD = environment.boolean("SECURE_HSTS_PRELOAD", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = environment.boolean("SECURE_COOKIES", default=False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.core.admin_config.DmsAdminConfig",  # django.contrib.admin, refusing non-staff with 403
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -199,12 +199,23 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "permission_denied_one_line": {"()": "apps.core.log_filters.PermissionDeniedOneLine"}
+    },
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {
         "handlers": ["console"],
         "level": environment.choice(
             "LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
         ),
     },
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # Django's own logging config gives "django" a console handler of its own (with
+        # DEBUG on) on top of the root's, so every record showed twice: only the root's.
+        "django": {"handlers": [], "propagate": True},
+        # A refused request: one line "403 user=… path=… perm=…", no traceback.
+        "django.request": {"filters": ["permission_denied_one_line"]},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
