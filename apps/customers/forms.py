@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from apps.core.calendar import day_start
 
+from .contact_times import contact_time_choices
 from .models import Customer, SalesFile, Vehicle
 from .selectors import vin_already_accepted
 from .validators import (
@@ -60,6 +61,7 @@ class CustomerForm(forms.ModelForm):
         # Typed numbers may carry spaces, dashes or +86; normalize_mobile strips them.
         self.fields["mobile"].max_length = 20
         self.fields["mobile"].widget.attrs["maxlength"] = 20
+        self.fields["preferred_contact_time"].choices = contact_time_choices()
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
