@@ -8,7 +8,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from apps.core.calendar import day_start
+from apps.core.xlsx_reader import WorkbookError, XlsxWorkbook
 
+from .importing import limits as import_limits
 from .models import Customer, SalesFile, Vehicle
 from .selectors import vin_already_accepted
 from .validators import (
@@ -236,9 +238,14 @@ class ImportForm(forms.Form):
             del self.fields["invalid_vin_reason"]
 
     def clean_file(self):
+        """Checked before anything is queued: the size cap, and the content (a real .xlsx
+        with a workbook part), whatever the file's name or declared type says."""
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".xlsx"):
-            raise ValidationError("请上传 .xlsx 格式的 Excel 文件(可先下载导入模板)。")
+        try:
+            XlsxWorkbook(upload, limits=import_limits(), structure_only=True).close()
+        except WorkbookError as error:
+            raise ValidationError(str(error)) from None
+        upload.seek(0)
         return upload
 
     def clean(self):
