@@ -552,6 +552,8 @@ def _sheet_handlers(workbook: "XlsxWorkbook", sheet: Sheet, emit):
                 return dt.datetime.fromisoformat(raw.strip())
             except ValueError:
                 return raw
+        if not raw.strip():  # <v></v>: a number cell with nothing in it
+            return FORMULA_WITHOUT_VALUE if state[5] else None
         is_date = state[4] in date_styles
         key = ("d" + raw) if is_date else raw
         value = numbers.get(key)

@@ -639,7 +639,7 @@ def _parse_sheet(workbook, sheet, parsed: Parsed, checked, *, accept_invalid_vin
         return  # an empty sheet: nothing to import, nothing lost
     positions, header_ok = _read_header(name, header_row, parsed)
     columns = [(column, positions.get(column.attr)) for column in SHEETS[name]]
-    mapped = set(positions.values())
+    mapped = set(header_row[1])  # columns with a header (unknown ones are reported there)
     unheaded = {}  # column index -> first row with data there
     example = _example_record(name)
     for row_number, cells in rows:
