@@ -63,8 +63,8 @@ QUOTE_CHARS = 20  # an error quotes at most this many characters of a cell
 CHECK_SHARE = 50  # percent of the progress bar for checking; writing is the rest
 PROGRESS_SECONDS = 1.0  # progress is stored at most once a second (one small UPDATE)
 LOOKUP_CHUNK = 5000  # values per IN (...) when loading what the archive already holds
-# A key no other code uses for pg_advisory_xact_lock: "customers.import" as an integer.
-IMPORT_LOCK_KEY = 0x0C057_1A2B
+# The pg_advisory_xact_lock key of the import; any number no other lock of the DMS uses.
+IMPORT_LOCK_KEY = 7_100_001
 
 
 def limits() -> Limits:
@@ -281,6 +281,7 @@ class Parsed:
     # VINs of vehicle rows refused for another cell: their error is already reported, so a
     # work order of such a VIN must not also be told its vehicle is missing.
     refused_vins: set = field(default_factory=set)
+    plates: dict = field(default_factory=dict)  # plate -> (vin, row) of its first row
 
     def error(self, sheet, row, column, message):
         self.error_count += 1
@@ -783,6 +784,9 @@ def _merge_row(sheet, row, record, parsed: Parsed):
         if record["kind"] != Customer.Kind.COMPANY and record["credit_code"]:
             parsed.error(sheet, row, "统一社会信用代码", "个人客户不填统一社会信用代码。")
             return
+        if record["kind"] == Customer.Kind.COMPANY and record["id_number"]:
+            parsed.error(sheet, row, "身份证号", "单位客户不填身份证号,请填统一社会信用代码。")
+            return
         if record["id_number"]:
             # The ID number decides birthday and sex (a sheet disagreeing with it is not
             # a second truth).
@@ -798,6 +802,18 @@ def _merge_row(sheet, row, record, parsed: Parsed):
         start, end = record["warranty_start"], record["warranty_end"]
         if start and end and end <= start:
             parsed.error(sheet, row, "三包结束", "三包结束日期必须晚于开始日期。")
+            parsed.refused_vins.add(record["vin"])
+            return
+        plate = record["plate"]
+        holder = parsed.plates.setdefault(plate, (record["vin"], row)) if plate else None
+        if holder and holder[0] != record["vin"]:
+            parsed.error(
+                sheet,
+                row,
+                "车牌",
+                f"车牌 {plate} 与第 {holder[1]} 行的车辆(VIN {holder[0]})相同:"
+                "同一车牌只能登记在一辆车上,请核对。",
+            )
             parsed.refused_vins.add(record["vin"])
             return
         target = parsed.vehicles.get(record["vin"])
@@ -1107,10 +1123,26 @@ def _write(parsed: Parsed, batch: ImportBatch, progress: Progress) -> tuple[dict
             (vehicle.vin, vehicle)
             for vehicle in Vehicle.objects.filter(vin__in=chunk).select_related("owner")
         )
+    plates = {}  # plate -> VIN of the vehicle holding it in the archive
+    for chunk in _chunks(sorted(p for p in parsed.plates if p)):
+        plates.update(Vehicle.objects.filter(plate__in=chunk).values_list("plate", "vin"))
     new_vehicles, filled_vehicles = [], []
     for vin, values in parsed.vehicles.items():
         owner = customers[(values["owner_mobile"], values["owner_name"])]
         fields = {attr: values[attr] for attr in VEHICLE_FIELDS}
+        holder = plates.get(fields["plate"])
+        if holder and holder != vin:
+            # One plate, one vehicle (a database constraint): the plate stays where it is.
+            conflicts.append(
+                _error(
+                    VEHICLE_SHEET,
+                    values["_row"],
+                    "车牌",
+                    f"车牌 {fields['plate']} 在系统中登记在另一辆车(VIN {holder})上:"
+                    "未填入本车;如车牌已转到本车,请先在原车上释放车牌。",
+                )
+            )
+            fields["plate"] = ""
         vehicle = vehicles.get(vin)
         if vehicle is None:
             vehicle = Vehicle(owner=owner, **{k: v for k, v in fields.items() if v is not None})

@@ -26,6 +26,7 @@ from tests.customers.test_import_archive import (
     HISTORY,
     VEHICLES,
     VIN_A,
+    VIN_B,
     archive_counts,
     customer_row,
     error,
@@ -34,6 +35,7 @@ from tests.customers.test_import_archive import (
     vehicle_row,
     xlsx,
 )
+from tests.factories.customers import VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -586,3 +588,43 @@ def test_workbook_with_renamed_parts_is_found_through_its_relationships(manager)
 
     assert batch.status == ImportBatch.Status.SUCCEEDED, batch.errors
     assert Customer.objects.count() == 1
+
+
+def test_two_vins_with_one_plate_in_a_file_name_both_rows(manager):
+    content = xlsx(
+        {VEHICLES: [vehicle_row(VIN_A, plate="粤B12345"), vehicle_row(VIN_B, plate="粤B12345")]}
+    )
+
+    batch = run_import(content, by=manager)
+
+    assert batch.errors == [
+        error(
+            VEHICLES,
+            3,
+            "车牌",
+            f"车牌 粤B12345 与第 2 行的车辆(VIN {VIN_A})相同:同一车牌只能登记在一辆车上,请核对。",
+        )
+    ]
+    assert archive_counts() == NOTHING
+
+
+def test_plate_held_by_another_car_in_the_archive_is_a_conflict_not_a_failure(manager):
+    # Given a car in the archive holding 粤B12345
+    holder = VehicleFactory(plate="粤B12345")
+
+    # When a file names a new car with that plate
+    batch = run_import(xlsx({VEHICLES: [vehicle_row(VIN_B, plate="粤B12345")]}), by=manager)
+
+    # Then the new car is imported without the plate, and the conflict is listed
+    assert batch.status == ImportBatch.Status.SUCCEEDED
+    assert list(Vehicle.objects.filter(vin=VIN_B).values_list("plate", flat=True)) == [""]
+    assert Vehicle.objects.get(pk=holder.pk).plate == "粤B12345"
+    assert batch.conflicts == [
+        error(
+            VEHICLES,
+            2,
+            "车牌",
+            f"车牌 粤B12345 在系统中登记在另一辆车(VIN {holder.vin})上:"
+            "未填入本车;如车牌已转到本车,请先在原车上释放车牌。",
+        )
+    ]
