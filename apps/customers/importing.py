@@ -60,6 +60,8 @@ MAX_DECIMAL = Decimal(10**8)
 # The order totals have 12 digits with 2 decimals.
 MAX_TOTAL = Decimal(10**10)
 QUOTE_CHARS = 20  # an error quotes at most this many characters of a cell
+CACHE_SIZE = 200_000  # converted cell values kept (a few tens of MB at most)
+_MISSING = object()
 CHECK_SHARE = 50  # percent of the progress bar for checking; writing is the rest
 PROGRESS_SECONDS = 1.0  # progress is stored at most once a second (one small UPDATE)
 LOOKUP_CHUNK = 5000  # values per IN (...) when loading what the archive already holds
@@ -642,6 +644,10 @@ def _parse_sheet(workbook, sheet, parsed: Parsed, checked, *, accept_invalid_vin
     columns = [(column, positions.get(column.attr)) for column in SHEETS[name]]
     mapped = set(header_row[1])  # columns with a header (unknown ones are reported there)
     unheaded = {}  # column index -> first row with data there
+    # Converted values by (column, cell value): an export repeats most values (a VIN on
+    # every line of its orders, dates, kinds, descriptions), and converting is most of the
+    # cost of checking. Values are immutable (str, Decimal, date, bool).
+    cache: dict = {}
     example = _example_record(name)
     for row_number, cells in rows:
         if all(isinstance(v, str) and not normalize_text(v) for v in cells.values()):
@@ -658,11 +664,22 @@ def _parse_sheet(workbook, sheet, parsed: Parsed, checked, *, accept_invalid_vin
         record, row_errors = {}, []
         for column, index in columns:
             value = cells.get(index) if index is not None else None
-            try:
-                record[column.attr] = _convert(column, value, accept_invalid_vin=accept_invalid_vin)
-            except CellError as error:
+            # The type too: True == Decimal(1) == 1 as dict keys, but not as cells.
+            key = (column.attr, value.__class__, value)
+            result = cache.get(key, _MISSING)
+            if result is _MISSING:
+                try:
+                    result = _convert(column, value, accept_invalid_vin=accept_invalid_vin)
+                except CellError as error:
+                    result = error
+                if len(cache) >= CACHE_SIZE:
+                    cache.clear()
+                cache[key] = result
+            if isinstance(result, CellError):
                 letter = get_column_letter(index + 1) if index is not None else ""
-                row_errors.append((f"{letter} {column.header}".strip(), str(error)))
+                row_errors.append((f"{letter} {column.header}".strip(), str(result)))
+            else:
+                record[column.attr] = result
         if row_errors:
             for column_name, message in row_errors:
                 parsed.error(name, row_number, column_name, message)

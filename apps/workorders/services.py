@@ -7,6 +7,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.bulk import insert_many
+
 from .models import Payer, WorkOrder, WorkOrderLine
 
 BULK_BATCH = 2000  # rows per INSERT: one statement stays well under a megabyte
@@ -64,8 +66,9 @@ def work_orders_import_many(*, orders: list[ImportedOrder], on_written=None) -> 
     """Create settled, read-only work orders from the old system, with their lines.
 
     1. The stored totals are computed from the lines (work_order_totals).
-    2. Orders then lines are inserted in batches of BULK_BATCH; the ids the orders get
-       (RETURNING on PostgreSQL and SQLite) link their lines.
+    2. Orders then lines are inserted in batches of BULK_BATCH (apps.core.bulk: values
+       ready for the database, no model instance per row); the ids the orders get
+       (RETURNING) link their lines.
     3. `on_written(count)` is told after each batch of orders (progress of the import).
     Returns the number of orders created. The caller owns the import's transaction; this
     opens a savepoint so that it stays all or nothing on its own too.
@@ -79,40 +82,40 @@ def work_orders_import_many(*, orders: list[ImportedOrder], on_written=None) -> 
                 totals = work_order_totals(order.lines)
                 delivered = order.delivered_on or order.opened_on
                 records.append(
-                    WorkOrder(
-                        number=order.number,
-                        vehicle_id=order.vehicle_id,
-                        customer_id=order.customer_id,
-                        kind=order.kind,
-                        status=WorkOrder.Status.SETTLED,
-                        source=WorkOrder.Source.IMPORT,
-                        opened_at=_at(order.opened_on, IMPORT_OPENED_AT),
-                        delivered_at=_at(delivered, IMPORT_DELIVERED_AT),
-                        mileage=order.mileage,
-                        customer_words=order.customer_words,
-                        labour_amount=totals.labour,
-                        parts_amount=totals.parts,
-                        total_amount=totals.total,
-                        customer_paid_amount=totals.customer_paid,
-                    )
+                    {
+                        "number": order.number,
+                        "vehicle_id": order.vehicle_id,
+                        "customer_id": order.customer_id,
+                        "kind": order.kind,
+                        "status": WorkOrder.Status.SETTLED.value,
+                        "source": WorkOrder.Source.IMPORT.value,
+                        "opened_at": _at(order.opened_on, IMPORT_OPENED_AT),
+                        "delivered_at": _at(delivered, IMPORT_DELIVERED_AT),
+                        "mileage": order.mileage,
+                        "customer_words": order.customer_words,
+                        "labour_amount": totals.labour,
+                        "parts_amount": totals.parts,
+                        "total_amount": totals.total,
+                        "customer_paid_amount": totals.customer_paid,
+                    }
                 )
-            WorkOrder.objects.bulk_create(records)
-            WorkOrderLine.objects.bulk_create(
+            ids = insert_many(WorkOrder, records, returning_ids=True)
+            insert_many(
+                WorkOrderLine,
                 [
-                    WorkOrderLine(
-                        work_order_id=record.pk,
-                        kind=line.kind,
-                        code=line.code,
-                        description=line.description,
-                        quantity=line.quantity,
-                        unit_price=line.unit_price,
-                        amount=line.amount,
-                        payer=line.payer,
-                    )
-                    for record, order in zip(records, chunk, strict=True)
+                    {
+                        "work_order_id": order_id,
+                        "kind": line.kind,
+                        "code": line.code,
+                        "description": line.description,
+                        "quantity": line.quantity,
+                        "unit_price": line.unit_price,
+                        "amount": line.amount,
+                        "payer": line.payer,
+                    }
+                    for order_id, order in zip(ids, chunk, strict=True)
                     for line in order.lines
                 ],
-                batch_size=BULK_BATCH,
             )
             created += len(records)
             if on_written:
