@@ -55,6 +55,7 @@ ROLES = (
             "customers.import_archive",
             "customers.accept_invalid_vin",
             "customers.add_salesfile",
+            "customers.merge_customer",
         ),
     ),
     Role(

@@ -20,8 +20,3 @@ def normalize_text(value) -> str:
         return ""
     text = unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE)
     return _SPACES.sub(" ", text).strip()
-
-
-def without_spaces(value) -> str:
-    """normalize_text() with every space removed (identifiers: phones, VINs, plates)."""
-    return normalize_text(value).replace(" ", "")

@@ -39,7 +39,11 @@ from apps.workorders.models import Payer, WorkOrder, WorkOrderLine
 from apps.workorders.services import ImportedLine, ImportedOrder, work_orders_import_many
 
 from .models import Customer, ImportBatch, Vehicle
-from .services import customers_create_many, vehicles_register_many
+from .services import (
+    customers_create_many,
+    customers_recompute_segments,
+    vehicles_register_many,
+)
 from .validators import (
     VIN_CHECK_DIGIT_CODE,
     id_number_birthday,
@@ -1236,6 +1240,9 @@ def _write(parsed: Parsed, batch: ImportBatch, progress: Progress) -> tuple[dict
             )
         )
     counts["work_orders_created"] = work_orders_import_many(orders=orders, on_written=advance)
+    # Segments of the customers this file created or gave history to, by the monthly rule.
+    touched = {customer.pk for customer in new_customers} | {o.customer_id for o in orders}
+    customers_recompute_segments(on=timezone.localdate(), customer_ids=touched)
     counts["conflicts"] = len(conflicts)
     return counts, conflicts
 

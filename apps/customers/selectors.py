@@ -2,13 +2,14 @@
 
 import datetime as dt
 
-from django.db.models import Count, F, Max, Prefetch, QuerySet, Sum
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.core.calendar import day_start
 from apps.workorders.models import WorkOrder, WorkOrderLine
+from apps.workorders.selectors import is_paid_visit, paid_visits
 
-from .models import Customer, ImportBatch, SalesFile, Vehicle, VehicleOwnership
+from .models import Customer, CustomerMerge, ImportBatch, SalesFile, Vehicle, VehicleOwnership
 
 PAGE_SIZE = 25  # rows per list page: one screen on a 10-inch tablet
 
@@ -85,7 +86,7 @@ def customer_card(*, customer_id: int) -> Customer:
 
 def visit_summary(work_orders: list[WorkOrder]) -> dict:
     """Totals and continuity for the card, from the already-loaded visits (no query)."""
-    paid = [wo for wo in work_orders if wo.customer_paid_amount > 0]
+    paid = [wo for wo in work_orders if is_paid_visit(wo)]
     gaps = [
         (newer.opened_at - older.opened_at).days
         for newer, older in zip(work_orders, work_orders[1:], strict=False)
@@ -147,10 +148,11 @@ def import_batches(*, limit: int) -> list[ImportBatch]:
 
 
 def spend_and_visits(*, since: dt.date) -> QuerySet:
-    """Per customer: paid spend and paid visits since `since` (for segments)."""
+    """Per customer since `since` (for segments): the paid visits (DOMAIN.md §8, warranty
+    and insurance visits included), what the customer paid on them, and the last one."""
     return (
-        WorkOrder.objects.filter(opened_at__gte=day_start(since), customer_paid_amount__gt=0)
-        .exclude(status=WorkOrder.Status.CANCELLED)
+        paid_visits()
+        .filter(opened_at__gte=day_start(since))
         .values("customer_id")
         .annotate(spend=Sum("customer_paid_amount"), visits=Count("id"), last=Max("opened_at"))
     )
@@ -163,3 +165,49 @@ def vin_already_accepted(*, vehicle_id: int | None, vin: str) -> bool:
         vehicle_id is not None
         and Vehicle.objects.filter(pk=vehicle_id, vin=vin, vin_check_digit_valid=False).exists()
     )
+
+
+MERGE_CANDIDATES = 20  # more look-alikes than a manager can compare on one page
+
+
+def merge_candidates(*, customer: Customer) -> QuerySet[Customer]:
+    """Customers who may be the same person: same mobile, same name, or same ID number
+    (the keys customers_merge accepts), with their vehicles, most recent first."""
+    same = Q(mobile=customer.mobile) | Q(name=customer.name)
+    if customer.id_number:
+        same |= Q(id_number=customer.id_number)
+    ids = list(
+        Customer.objects.filter(same)
+        .exclude(pk=customer.pk)
+        .values_list("pk", flat=True)[:MERGE_CANDIDATES]
+    )
+    return (
+        Customer.objects.filter(pk__in=ids)
+        .prefetch_related(Prefetch("vehicles", queryset=Vehicle.objects.order_by("id")))
+        .annotate(visit_count=Count("work_orders", distinct=True))
+        .order_by("-id")
+    )
+
+
+def customer_merges(*, customer: Customer) -> list[CustomerMerge]:
+    return list(CustomerMerge.objects.filter(kept=customer).select_related("merged_by"))
+
+
+def plate_changes(*, vehicle: Vehicle) -> list[dict]:
+    """The vehicle's plate over time, from its history: when, who, from, to, why."""
+    records = list(
+        vehicle.history.select_related("history_user").order_by("history_date", "history_id")
+    )
+    changes = []
+    for older, newer in zip(records, records[1:], strict=False):
+        if older.plate != newer.plate:
+            changes.append(
+                {
+                    "at": newer.history_date,
+                    "by": newer.history_user,
+                    "old": older.plate,
+                    "new": newer.plate,
+                    "reason": newer.history_change_reason or "",
+                }
+            )
+    return list(reversed(changes))

@@ -9,6 +9,7 @@ import re
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from stdnum import exceptions as stdnum_errors
 from stdnum import numdb
 from stdnum.cn import ric, uscc
@@ -49,8 +50,8 @@ _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−·・.。/()\[\]]")
 # The country code written +86, 0086 or 86 before an 11-digit mobile number.
 _MOBILE_COUNTRY_CODE = re.compile(r"^(?:\+86|0086|86)(?=1\d{10}$)")
 # Other phone: a landline with area code (0755-26001234 → 075526001234), an extension
-# (转 / ext / #) kept as digits after an "-", or a second mobile.
-_PHONE_OTHER = re.compile(r"^\+?[0-9]{5,16}(?:-[0-9]{1,6})?$")
+# (转 / ext / x / #) kept after "转", or a second mobile.
+_PHONE_OTHER = re.compile(r"^\+?[0-9]{5,16}(?:转[0-9]{1,6})?$")
 _EXTENSION = re.compile(r"(?:转|ext\.?|x|#)\s*([0-9]{1,6})$", re.IGNORECASE)
 
 
@@ -106,9 +107,15 @@ def normalize_mobile(value: str) -> str:
     return mobile
 
 
+def validate_delivered_on(value: date) -> None:
+    """A sales file is opened at or after delivery: a delivery date in the future is a typo."""
+    if value > timezone.localdate():
+        raise ValidationError("交车日期不能晚于今天:销售档案在交车后建立。", code="future_delivery")
+
+
 def normalize_phone_other(value) -> str:
     """Another phone, stored as digits so the search box finds it ("0755-2600 1234" →
-    "075526001234"; an extension "0755-26001234 转 802" → "075526001234-802"); a mobile
+    "075526001234"; an extension "0755-26001234 ext 802" → "075526001234转802"); a mobile
     number in any typed form is stored as normalize_mobile() stores it."""
     text = normalize_text(value)
     if not text:
@@ -116,7 +123,7 @@ def normalize_phone_other(value) -> str:
     extension = ""
     found = _EXTENSION.search(text)
     if found:
-        extension = "-" + found.group(1)
+        extension = "转" + found.group(1)
         text = text[: found.start()]
     number = _SEPARATORS.sub("", text)
     if _MOBILE.match(_MOBILE_COUNTRY_CODE.sub("", number)) and not extension:

@@ -31,11 +31,13 @@ customer_list     Y       Y          .          .  .     Y        Y        Y    
 customer_detail   Y       Y          .          .  .     Y        Y        Y         Y       Y
 customer_create   Y       .          .          .  .     .        .        .         Y       Y
 customer_update   Y       .          .          .  .     .        .        .         Y       Y
+customer_merge    .       .          .          .  .     .        .        .         Y       .
 vehicle_list      Y       Y          .          .  Y     Y        Y        Y         Y       Y
 vehicle_detail    Y       Y          .          .  Y     Y        Y        Y         Y       Y
 vehicle_create    Y       .          .          .  .     .        .        .         Y       Y
 vehicle_update    Y       .          .          .  .     .        .        .         Y       Y
 vehicle_owner     Y       .          .          .  .     .        .        .         Y       Y
+vehicle_free_plate Y      .          .          .  .     .        .        .         Y       Y
 salesfile_list    .       .          .          .  .     .        Y        Y         Y       Y
 salesfile_detail  .       .          .          .  .     .        Y        Y         Y       Y
 salesfile_create  .       .          .          .  .     .        .        .         Y       Y
@@ -93,11 +95,13 @@ def _request(page: str, archive: dict) -> tuple[str, str, dict]:
         "customer_detail": reverse("customers:customer_detail", args=[customer.pk]),
         "customer_create": reverse("customers:customer_create"),
         "customer_update": reverse("customers:customer_update", args=[customer.pk]),
+        "customer_merge": reverse("customers:customer_merge", args=[customer.pk]),
         "vehicle_list": reverse("customers:vehicle_list"),
         "vehicle_detail": reverse("customers:vehicle_detail", args=[vehicle.pk]),
         "vehicle_create": reverse("customers:vehicle_create", args=[customer.pk]),
         "vehicle_update": reverse("customers:vehicle_update", args=[vehicle.pk]),
         "vehicle_owner": reverse("customers:vehicle_change_owner", args=[vehicle.pk]),
+        "vehicle_free_plate": reverse("customers:vehicle_free_plate", args=[vehicle.pk]),
         "salesfile_list": reverse("customers:salesfile_list"),
         "salesfile_detail": reverse("customers:salesfile_detail", args=[archive["sales_file"].pk]),
         "salesfile_create": reverse("customers:salesfile_create", args=[archive["unsold"].pk]),
@@ -118,7 +122,7 @@ def _request(page: str, archive: dict) -> tuple[str, str, dict]:
 
 def test_the_matrix_has_a_column_for_every_role_and_a_row_for_every_page():
     assert [role.code for role in ROLES] == MATRIX_ROLES
-    assert len(ALLOWED) == 19
+    assert len(ALLOWED) == 21
 
 
 @pytest.mark.parametrize(("page", "role"), CASES)

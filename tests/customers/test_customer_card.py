@@ -21,6 +21,7 @@ from apps.core.selectors import dealership_settings
 from apps.customers import services
 from apps.customers.models import Customer, SalesDocument, SalesFile, Vehicle, VehicleOwnership
 from apps.customers.validators import vin_check_digit
+from apps.workorders.models import Payer
 from tests.factories.customers import (
     CustomerFactory,
     SalesFileFactory,
@@ -42,7 +43,9 @@ def _at(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=SHANGHAI)
 
 
-def _visit(vehicle, *, on: dt.date, total: str, paid: str, lines=("更换机油", "更换机滤")):
+def _visit(
+    vehicle, *, on: dt.date, total: str, paid: str, lines=("更换机油", "更换机滤"), payer=None
+):
     work_order = WorkOrderFactory(
         vehicle=vehicle,
         customer=vehicle.owner,
@@ -51,7 +54,9 @@ def _visit(vehicle, *, on: dt.date, total: str, paid: str, lines=("更换机油"
         customer_paid_amount=Decimal(paid),
     )
     for description in lines:
-        WorkOrderLineFactory(work_order=work_order, description=description)
+        WorkOrderLineFactory(
+            work_order=work_order, description=description, payer=payer or Payer.CUSTOMER
+        )
     return work_order
 
 
@@ -76,7 +81,12 @@ def card():
     sold = VehicleFactory(owner=wang, plate="粤B22222", sale_date=dt.date(2022, 1, 15))
     first = _visit(kept, on=dt.date(2024, 6, 1), total="600.00", paid="600.00")
     warranty = _visit(
-        sold, on=dt.date(2025, 1, 10), total="1200.00", paid="0.00", lines=("更换水泵",)
+        sold,
+        on=dt.date(2025, 1, 10),
+        total="1200.00",
+        paid="0.00",
+        lines=("更换水泵",),
+        payer=Payer.WARRANTY,
     )
     services.vehicle_change_owner(vehicle=sold, new_owner=li, on=dt.date(2025, 6, 30))
     sold.refresh_from_db()
@@ -133,7 +143,7 @@ def test_the_card_sums_up_the_visits(role_client, card):
     assert response.context["summary"] == {
         "count": 3,
         "total": Decimal("2600.00"),
-        "paid_count": 2,
+        "paid_count": 3,  # the warranty visit counts too (DOMAIN.md §8)
         "first_visit": _at(dt.date(2024, 6, 1)),
         "last_visit": _at(dt.date(2025, 12, 1)),
         "last_paid_visit": _at(dt.date(2025, 12, 1)),
@@ -275,17 +285,18 @@ def _vehicle_with_visits(count: int) -> Vehicle:
     return vehicle
 
 
-def test_the_vehicle_page_runs_the_same_eleven_queries_for_3_visits_and_for_30(
+def test_the_vehicle_page_runs_the_same_twelve_queries_for_3_visits_and_for_30(
     role_client, django_assert_num_queries
 ):
     client = role_client("advisor")
     few, many = _vehicle_with_visits(3), _vehicle_with_visits(30)
 
-    # The page's own 5: the vehicle with its owner, sales file and VIN-exception approver;
+    # The page's own 6: the vehicle with its owner, sales file and VIN-exception approver;
     # its ownerships with their customers; the visits with customers and advisors; the
-    # lines of all the visits; the documents of the sales file.
+    # lines of all the visits; the documents of the sales file; the vehicle's history
+    # with its users (the plate record).
     for vehicle, count in ((few, 3), (many, 30)):
-        with django_assert_num_queries(PAGE_QUERIES + 5):
+        with django_assert_num_queries(PAGE_QUERIES + 6):
             response = client.get(reverse("customers:vehicle_detail", args=[vehicle.pk]))
         assert len(response.context["visits"]) == count
 
@@ -435,11 +446,14 @@ TODAY = dt.datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)  # a Friday
 
 @pytest.fixture
 def sales_files():
-    """Four files seen on Friday 2026-11-20."""
-    late = SalesFileFactory(documents_due_on=dt.date(2026, 11, 18))
-    due_today = SalesFileFactory(documents_due_on=dt.date(2026, 11, 20))
-    not_due = SalesFileFactory(documents_due_on=dt.date(2026, 11, 24))
-    completed_late = SalesFileFactory(documents_due_on=dt.date(2026, 11, 18))
+    """Four files seen on Friday 2026-11-20, entered that day; documents are due two
+    working days after delivery."""
+    with time_machine.travel(TODAY, tick=False):
+        late = SalesFileFactory(delivered_on=dt.date(2026, 11, 16))  # due Wed 11-18
+        due_today = SalesFileFactory(delivered_on=dt.date(2026, 11, 18))  # due Fri 11-20
+        not_due = SalesFileFactory(delivered_on=dt.date(2026, 11, 20))  # due Tue 11-24
+        completed_late = SalesFileFactory(delivered_on=dt.date(2026, 11, 16))
+    assert [f.documents_due_on.day for f in (late, due_today, not_due)] == [18, 20, 24]
     services.sales_file_receive_documents(
         sales_file=completed_late, kinds=ALL_DOCUMENTS, on=dt.date(2026, 11, 19), by=None
     )
@@ -496,11 +510,11 @@ def test_the_sales_file_list_runs_the_same_queries_for_3_files_and_for_25(
     role_client, django_assert_num_queries
 ):
     client = role_client("callback")
-    SalesFileFactory.create_batch(3, documents_due_on=dt.date(2026, 11, 18))
+    SalesFileFactory.create_batch(3, delivered_on=dt.date(2026, 11, 16))  # due 11-18
     # The page's own 1: the files with vehicles, owners and a count of their documents.
     with django_assert_num_queries(PAGE_QUERIES + 1):
         assert len(client.get(reverse("customers:salesfile_list")).context["files"]) == 3
-    SalesFileFactory.create_batch(30, documents_due_on=dt.date(2026, 11, 18))
+    SalesFileFactory.create_batch(30, delivered_on=dt.date(2026, 11, 16))
 
     with django_assert_num_queries(PAGE_QUERIES + 1):
         assert len(client.get(reverse("customers:salesfile_list")).context["files"]) == 25
@@ -566,7 +580,7 @@ def test_receiving_with_no_document_ticked_records_nothing_and_says_why(role_cli
 
     assert response.status_code == 302
     assert SalesDocument.objects.count() == 0
-    assert "这个字段是必填项。" in _html(client.get(response["Location"]))
+    assert "请选择本次收到的资料。" in _html(client.get(response["Location"]))
 
 
 def test_undoing_a_receipt_makes_the_file_incomplete_again(role_client):

@@ -75,10 +75,16 @@ class VehicleFactory(factory.django.DjangoModelFactory):
 
 
 class SalesFileFactory(factory.django.DjangoModelFactory):
+    """Through services.sales_file_save: the documents' due date and what the sale implies
+    (the vehicle's sale date and warranty, the owner's source) come from the service."""
+
     class Meta:
         model = SalesFile
 
     vehicle = factory.SubFactory(VehicleFactory)
     delivered_on = dt.date(2026, 11, 16)
     salesperson = "李思琪"
-    documents_due_on = dt.date(2026, 11, 18)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return services.sales_file_save(sales_file=model_class(*args, **kwargs))

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0002_created_at_default'),
+        ('customers', '0006_customer_mobile_name_and_plate_unique'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
