@@ -17,7 +17,7 @@ IMPORT_OPENED_AT = dt.time(9, 0)
 IMPORT_DELIVERED_AT = dt.time(17, 0)
 
 
-@dataclass
+@dataclass(slots=True)  # a row-limit file holds a million of these
 class ImportedLine:
     kind: str
     code: str
@@ -28,7 +28,7 @@ class ImportedLine:
     payer: str
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportedOrder:
     number: str
     vehicle_id: int
