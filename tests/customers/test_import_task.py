@@ -570,7 +570,7 @@ def test_real_workbook_is_accepted_whatever_its_name_and_declared_type(role_clie
 # --- 12. progress, and the status page stops polling when final -----------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_progress_written_during_the_import_transaction_is_visible_to_the_status_page(
     user_with_role,
 ):
