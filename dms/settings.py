@@ -137,7 +137,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024  # an import workbook of ~100k ro
 # worker: the upload's size, the uncompressed XML of one part (a 1,048,576-row sheet of the
 # template is about 600 MB), data rows per sheet (Excel's own limit), errors kept per batch
 # (checking stops there) and characters read per cell (longer cells are an error).
-IMPORT_MAX_FILE_MB = env.int("IMPORT_MAX_FILE_MB", default=50)
+IMPORT_MAX_FILE_MB = env.int("IMPORT_MAX_FILE_MB", default=100)
 IMPORT_MAX_XML_MB = env.int("IMPORT_MAX_XML_MB", default=1024)
 IMPORT_MAX_ROWS_PER_SHEET = env.int("IMPORT_MAX_ROWS_PER_SHEET", default=1_048_576)
 IMPORT_MAX_ERRORS = env.int("IMPORT_MAX_ERRORS", default=1000)
