@@ -363,8 +363,13 @@ def test_free_text_keeps_its_line_breaks(manager):
             "H 车主手机*",
             "公式没有计算结果:请在 Excel 中打开文件、重新计算并保存,或把公式改为数值。",
         ),
+        (
+            vehicle_row(VIN_A, colour="#N/A"),  # openpyxl stores it as an error cell
+            "E 颜色",
+            "单元格是 Excel 错误值 #N/A,请改正公式或填入数值。",
+        ),
     ],
-    ids=["ambiguous-date", "number-as-date", "formula-without-value"],
+    ids=["ambiguous-date", "number-as-date", "formula-without-value", "excel-error-value"],
 )
 def test_values_that_lost_their_meaning_are_errors(manager, row, column, message):
     batch = run_import(xlsx({VEHICLES: [row]}), by=manager)
