@@ -1,8 +1,11 @@
 """The Celery app and the one beat schedule of the DMS.
 
-Every scheduled job is listed here, with when and why. Jobs are idempotent (they select
-work by state or by business date), so a duplicate or a late run does no harm; beat does
-not catch up missed runs, so each job also catches up what it has not done yet.
+Every scheduled job is listed here, with when and why. Each job is idempotent: it selects
+its work by state or by business date, so a duplicate or a late run does no harm. Beat
+does not catch up runs missed while it was down (it runs a missed job once at most, never
+once per missed period), and no job here tracks the dates it has done: the monthly segment
+recompute uses the last 12 months from the day it runs, so a late run gives the right
+answer; the import sweep looks at the batches' state, so any run finds all the stale ones.
 """
 
 import os
@@ -22,5 +25,12 @@ app.conf.beat_schedule = {
     "customers-recompute-segments": {
         "task": "apps.customers.tasks.recompute_segments",
         "schedule": crontab(minute=30, hour=2, day_of_month=1),
+    },
+    # Excel imports whose worker died (killed for memory, restarted) or whose message was
+    # lost are queued again, or failed with a message once out of attempts: no batch stays
+    # "导入中" forever. Every 5 minutes; a run finding nothing does nothing.
+    "customers-sweep-imports": {
+        "task": "apps.customers.tasks.sweep_imports",
+        "schedule": crontab(minute="*/5"),
     },
 }

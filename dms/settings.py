@@ -182,8 +182,20 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads spool to disk
-DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024  # an import workbook of ~100k rows
+# Form fields other than files; an uploaded workbook is capped by IMPORT_MAX_FILE_MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+# Caps of the Excel import (apps.customers.importing), so that no file can exhaust the
+# worker: the upload's size, the uncompressed XML of one part (a 1,048,576-row sheet as
+# openpyxl writes it is about 770 MB), data rows per sheet (Excel's own limit), errors kept
+# per batch (checking stops there) and characters read per cell (longer ones are an error).
+IMPORT_MAX_FILE_MB = environment.integer("IMPORT_MAX_FILE_MB", default=100)
+IMPORT_MAX_XML_MB = environment.integer("IMPORT_MAX_XML_MB", default=1024)
+IMPORT_MAX_ROWS_PER_SHEET = environment.integer("IMPORT_MAX_ROWS_PER_SHEET", default=1_048_576)
+IMPORT_MAX_ERRORS = environment.integer("IMPORT_MAX_ERRORS", default=1000, minimum=1)
+IMPORT_MAX_CELL_CHARS = environment.integer("IMPORT_MAX_CELL_CHARS", default=5000)
+# An upload is read from memory up to this size, spooled to disk beyond it.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

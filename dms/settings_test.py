@@ -26,7 +26,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 # Redis database, CI beside a developer) never take each other's messages. No remote
 # control either: another run's broadcast (ping, shutdown) cannot reach this run's worker.
 # tests/conftest.py deletes the queue's keys when the run ends.
-CELERY_TASK_DEFAULT_QUEUE = f"dms-test-{os.getpid()}-{secrets.token_hex(4)}"
+# Set in the environment too, so a worker process a test starts consumes the same queue.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.setdefault(
+    "DMS_TEST_QUEUE", f"dms-test-{os.getpid()}-{secrets.token_hex(4)}"
+)
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -24,3 +24,27 @@ PY
 # Pages render with the production static storage (hashed names from the manifest).
 .venv/bin/python manage.py collectstatic --no-input -v 0
 .venv/bin/python manage.py bench --years "${BENCH_YEARS:-10}" "$@"
+# The Excel import (issue 7): one year of a big dealership imported into a scratch database
+# of its own (created empty, dropped afterwards), time and peak memory of checking and of
+# writing. BENCH_IMPORT_ARGS passes other sizes, e.g. "--lines 1048575" for Excel's limit.
+import_db="${DATABASE_URL%/*}/dms_import_bench"
+.venv/bin/python - "$import_db" <<'PY'
+import sys, urllib.parse, psycopg2
+u = urllib.parse.urlparse(sys.argv[1])
+conn = psycopg2.connect(host=u.hostname, port=u.port or 5432, user=u.username or "postgres",
+                        password=u.password, dbname="postgres")
+conn.autocommit = True
+conn.cursor().execute('DROP DATABASE IF EXISTS "dms_import_bench"')
+conn.cursor().execute('CREATE DATABASE "dms_import_bench"')
+PY
+DATABASE_URL="$import_db" .venv/bin/python manage.py migrate --no-input -v 0
+# shellcheck disable=SC2086
+DATABASE_URL="$import_db" .venv/bin/python manage.py bench_import ${BENCH_IMPORT_ARGS:-}
+.venv/bin/python - "$import_db" <<'PY'
+import sys, urllib.parse, psycopg2
+u = urllib.parse.urlparse(sys.argv[1])
+conn = psycopg2.connect(host=u.hostname, port=u.port or 5432, user=u.username or "postgres",
+                        password=u.password, dbname="postgres")
+conn.autocommit = True
+conn.cursor().execute('DROP DATABASE IF EXISTS "dms_import_bench"')
+PY

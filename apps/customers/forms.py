@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from apps.core.calendar import day_start
 from apps.core.form_messages import OwnMessagesMixin, UniqueByDatabaseMixin
 from apps.core.text import normalize_text
+from apps.core.xlsx_reader import WorkbookError, XlsxWorkbook
 
 from .contact_times import contact_time_choices
+from .importing import limits as import_limits
 from .models import Customer, SalesFile, Vehicle
 from .selectors import vin_already_accepted
 from .validators import (
@@ -259,9 +261,14 @@ class ImportForm(OwnMessagesMixin, forms.Form):
             del self.fields["invalid_vin_reason"]
 
     def clean_file(self):
+        """Checked before anything is queued: the size cap, and the content (a real .xlsx
+        with a workbook part), whatever the file's name or declared type says."""
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".xlsx"):
-            raise ValidationError("请上传 .xlsx 格式的 Excel 文件(可先下载导入模板)。")
+        try:
+            XlsxWorkbook(upload, limits=import_limits(), structure_only=True).close()
+        except WorkbookError as error:
+            raise ValidationError(str(error)) from None
+        upload.seek(0)
         return upload
 
     def clean(self):

@@ -322,14 +322,44 @@ class ImportBatch(TimeStampedModel):
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
     errors = models.JSONField("错误", default=list, blank=True)
+    # Values of the file that differ from what the app holds: listed, never written.
+    conflicts = models.JSONField("冲突", default=list, blank=True)
     summary = models.JSONField("结果", default=dict, blank=True)
+    # Progress while it runs (a few UPDATEs a second at most): rows read and checked, and
+    # records written out of the total to write (known once the file is checked).
+    rows_checked = models.PositiveIntegerField("已检查行数", default=0)
+    rows_total = models.PositiveIntegerField("待写入记录数", default=0)
+    rows_written = models.PositiveIntegerField("已写入记录数", default=0)
+    # Checking is the first half of the bar (by bytes of the sheets read), writing the second.
+    progress = models.PositiveSmallIntegerField("进度(%)", default=0)
+    # Claims so far (a worker that died mid-import leaves one behind); capped by the task.
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    # The Celery task (message) that claimed it: its redelivery may claim it again.
+    task_id = models.CharField("任务ID", max_length=50, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "档案导入"
         ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["status", "started_at"],
+                condition=models.Q(status__in=["pending", "running"]),
+                name="importbatch_unfinished_idx",
+            ),
+        ]
 
     def __str__(self):
         return self.original_name
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_IMPORT_STATUSES
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
 
 
 class ArchiveSettings(AreaSettings):
@@ -360,3 +390,10 @@ class ArchiveSettings(AreaSettings):
             errors["segment_major_visits"] = "分级进厂次数门槛须满足 VIP ≥ 重要 ≥ 普通。"
         if errors:
             raise ValidationError(errors)
+
+
+FINAL_IMPORT_STATUSES = (
+    ImportBatch.Status.SUCCEEDED,
+    ImportBatch.Status.REJECTED,
+    ImportBatch.Status.FAILED,
+)

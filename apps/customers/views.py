@@ -27,6 +27,9 @@ from .forms import (
 from .models import ArchiveSettings, Customer, ImportBatch, SalesFile, Vehicle
 from .search import search_archive
 
+# htmx stops polling an element when the answer's status is 286 (htmx docs: "Polling").
+HTMX_STOP_POLLING = 286
+
 
 @require_perm("customers.view_customer")
 def search(request):
@@ -408,10 +411,12 @@ def import_list(request):
 @require_perm("customers.import_archive")
 def import_detail(request, pk):
     batch = get_object_or_404(ImportBatch.objects.select_related("created_by"), pk=pk)
-    template = (
-        "customers/partials/import_status.html" if request.htmx else "customers/import_detail.html"
-    )
-    return render(request, template, {"batch": batch})
+    if request.htmx:
+        response = render(request, "customers/partials/import_status.html", {"batch": batch})
+        if batch.is_final:
+            response.status_code = HTMX_STOP_POLLING
+        return response
+    return render(request, "customers/import_detail.html", {"batch": batch})
 
 
 @require_perm("customers.import_archive")

@@ -27,3 +27,18 @@ def test_celery_runs_on_the_dealership_time_zone_with_safe_delivery_settings():
     assert app.conf.task_reject_on_worker_lost is True
     assert app.conf.worker_prefetch_multiplier == 1
     assert app.conf.broker_transport_options["visibility_timeout"] > app.conf.task_time_limit
+
+
+def test_import_sweep_runs_every_five_minutes():
+    schedule = app.conf.beat_schedule["customers-sweep-imports"]["schedule"]
+
+    assert schedule == crontab(minute="*/5")
+
+
+def test_a_running_import_is_never_redelivered_and_a_stale_one_is_past_its_hard_limit():
+    from apps.customers import tasks
+
+    limit = app.tasks["apps.customers.tasks.import_archive"].time_limit
+    assert limit == tasks.IMPORT_HARD_LIMIT
+    assert app.conf.broker_transport_options["visibility_timeout"] > limit
+    assert tasks.STALE_RUNNING.total_seconds() > limit

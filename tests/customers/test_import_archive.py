@@ -11,7 +11,7 @@ import time_machine
 from django.core.files.base import ContentFile
 from openpyxl import Workbook, load_workbook
 
-from apps.customers import importing
+from apps.customers import importing, services
 from apps.customers.models import Customer, ImportBatch, Vehicle, VehicleOwnership
 from apps.workorders.models import WorkOrder, WorkOrderLine
 from tests.factories.customers import CustomerFactory, VehicleFactory, valid_vin
@@ -103,6 +103,11 @@ def run_import(content: bytes, *, by, **fields) -> ImportBatch:
     batch.refresh_from_db()
     assert returned == batch.summary
     return batch
+
+
+def counts(batch) -> dict:
+    """The batch's summary without its timings (check_seconds, write_seconds)."""
+    return {k: v for k, v in batch.summary.items() if not k.endswith("_seconds")}
 
 
 def money(amount: str) -> Decimal:
@@ -230,15 +235,15 @@ def test_clean_file_imports_customers_vehicles_owners_and_work_orders(manager):
     assert batch.status == ImportBatch.Status.SUCCEEDED
     assert batch.errors == []
     assert batch.finished_at == NOW
-    assert batch.summary == {
+    assert counts(batch) == {
         "rows": 8,
         "customers_created": 2,
-        "customers_updated": 0,
+        "customers_filled": 0,
         "vehicles_created": 2,
-        "vehicles_updated": 0,
-        "owners_changed": 0,
+        "vehicles_filled": 0,
         "work_orders_created": 2,
         "work_orders_unchanged": 0,
+        "conflicts": 0,
     }
     # and the person got birthday and sex from the ID number, mobile normalised
     person = Customer.objects.get(name="张伟")
@@ -259,7 +264,7 @@ def test_clean_file_imports_customers_vehicles_owners_and_work_orders(manager):
     ) == (
         Customer.Kind.PERSON,
         "13812345678",
-        "075526001234",  # digits, as the form stores it (normalize_phone_other)
+        "075526001234",
         "440305198506150011",
         dt.date(1985, 6, 15),
         "M",
@@ -458,13 +463,18 @@ def test_import_rejects_the_whole_file_and_reports_every_bad_cell(manager):
             "B 车牌",
             "车牌号格式不正确:应为省份简称 + 字母 + 5 位(新能源 6 位),如 粤B12345、京AD12345。",
         ),
-        error(VEHICLES, 4, "I 销售日期", "日期格式不正确:“2022-13-45”,应为 2024-05-18。"),
+        error(VEHICLES, 4, "I 销售日期", "日期不存在:“2022-13-45”。"),
         error(VEHICLES, 5, "P 当前里程", "应为数字,而不是“三万”。"),
         error(HISTORY, 2, "G 项目类别*", "“人工”不是有效选项,可选:工时、配件、辅料。"),
-        error(HISTORY, 3, "C 进厂日期*", "日期格式不正确:“18/05/2023”,应为 2024-05-18。"),
+        error(
+            HISTORY,
+            3,
+            "C 进厂日期*",
+            "日期格式不正确或有歧义:“18/05/2023”,应为 2024-05-18(年-月-日)。",
+        ),
         error(HISTORY, 4, "L 金额", "应为数字,而不是“一百八”。"),
     ]
-    assert batch.summary == {"rows": 15, "error_count": 13}
+    assert counts(batch) == {"rows": 15, "error_count": 13}
 
 
 @pytest.mark.parametrize("stored", [440305198506150011, 4.40305198506150e17])
@@ -503,7 +513,7 @@ def test_id_number_that_excel_stored_as_a_number_is_refused(manager, stored):
                 VEHICLES: [vehicle_row(VIN_A), vehicle_row(VIN_B)],
                 HISTORY: [history_row("WO1", VIN_A), history_row("WO1", VIN_B)],
             },
-            error(HISTORY, 3, "工单号", "工单 WO1 在第 2 行的 VIN 或进厂日期与本行不同。"),
+            error(HISTORY, 3, "工单号", "工单 WO1 在第 2 行的VIN与本行不同。"),
         ),
         (
             {
@@ -512,7 +522,12 @@ def test_id_number_that_excel_stored_as_a_number_is_refused(manager, stored):
                     customer_row(name="李强", id_number="440305198506150011"),
                 ]
             },
-            error(CUSTOMERS, 3, "身份证号", "同一身份证号出现在两位不同的客户(手机或姓名不同)。"),
+            error(
+                CUSTOMERS,
+                3,
+                "身份证号",
+                "与第 2 行的身份证号相同,但手机或姓名不同:同一身份证号只能属于一位客户。",
+            ),
         ),
         (
             {VEHICLES: [vehicle_row(VIN_A, mileage=-5)]},
@@ -553,18 +568,25 @@ def test_id_number_of_another_customer_in_the_system_is_refused(manager):
     assert list(Customer.objects.values_list("name", flat=True)) == ["李强"]
 
 
-def test_customer_text_longer_than_its_field_is_a_cell_error(manager):
-    # Given a name longer than the archive's field (姓名 holds 100 characters)
-    value = "张" * 101
-    row = customer_row(name=value)
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("address", "深圳市" * 67, "G 地址"),
+        ("name", "张" * 101, "A 姓名*"),
+    ],
+)
+def test_customer_text_longer_than_its_field_is_a_cell_error(manager, column, value, expected):
+    # Given a cell longer than the archive's field (地址 holds 200, 姓名 100 characters)
+    row = customer_row(**{column: value})
 
     # When it is imported
     batch = run_import(xlsx({CUSTOMERS: [row]}), by=manager)
 
     # Then the file is rejected with the cell named, instead of failing as a system error
+    limit = {"address": 200, "name": 100}[column]
     assert batch.status == ImportBatch.Status.REJECTED
     assert batch.errors == [
-        error(CUSTOMERS, 2, "A 姓名*", f"最多 100 个字符,当前为 {len(value)} 个。")
+        error(CUSTOMERS, 2, expected, f"最多 {limit} 个字符,当前为 {len(value)} 个。")
     ]
     assert Customer.objects.count() == 0
 
@@ -689,7 +711,7 @@ def test_file_that_is_not_a_workbook_is_refused(manager):
 
     assert batch.status == ImportBatch.Status.REJECTED
     assert batch.errors == [error("", 0, "", "无法读取文件:请上传用导入模板填写的 .xlsx 文件。")]
-    assert batch.summary == {"rows": 0, "error_count": 1}
+    assert counts(batch) == {"rows": 0, "error_count": 1}
 
 
 # --- duplicates and re-imports -------------------------------------------------------
@@ -697,17 +719,20 @@ def test_file_that_is_not_a_workbook_is_refused(manager):
 
 @time_machine.travel(NOW, tick=False)
 def test_duplicates_within_one_file_are_merged_not_doubled(manager):
-    # Given a workbook naming the same customer and the same VIN twice, written differently
+    # Given a workbook naming the same customer and the same VIN twice, written differently,
+    # each value given once or given the same
     content = xlsx(
         {
             CUSTOMERS: [
                 customer_row(note="老客户"),
                 customer_row(mobile="+86 138-1234-5678", address="深圳市南山区"),
+                # a non-breaking space and full-width digits: the same person
+                customer_row(name="张伟\u00a0", mobile="１３８１２３４５６７８"),
                 customer_row(mobile="13912345678"),  # same name, another mobile
                 customer_row(name="李娜"),  # same mobile, another name (family phone)
             ],
             VEHICLES: [
-                vehicle_row(VIN_A, plate="粤B12345", mileage=30000),
+                vehicle_row(VIN_A, plate="粤B12345"),
                 vehicle_row(VIN_A.lower(), mileage=35600),
             ],
         }
@@ -716,7 +741,7 @@ def test_duplicates_within_one_file_are_merged_not_doubled(manager):
     # When it is imported
     batch = run_import(content, by=manager)
 
-    # Then each customer and the vehicle exist once, later non-empty values winning
+    # Then each customer and the vehicle exist once, with every value given
     assert batch.summary["customers_created"] == 3
     assert batch.summary["vehicles_created"] == 1
     assert sorted(Customer.objects.values_list("name", "mobile", "address", "note")) == [
@@ -735,7 +760,7 @@ def test_reimporting_the_same_file_changes_nothing(manager):
     content = clean_archive()
     with time_machine.travel(NOW, tick=False):
         run_import(content, by=manager)
-    counts = archive_counts()
+    before = archive_counts()
     stamps = {
         model: dict(model.objects.values_list("pk", "updated_at"))
         for model in (Customer, Vehicle, VehicleOwnership, WorkOrder, WorkOrderLine)
@@ -747,17 +772,17 @@ def test_reimporting_the_same_file_changes_nothing(manager):
 
     # Then nothing is created or updated, not even a timestamp
     assert batch.status == ImportBatch.Status.SUCCEEDED
-    assert batch.summary == {
+    assert counts(batch) == {
         "rows": 8,
         "customers_created": 0,
-        "customers_updated": 0,
+        "customers_filled": 0,
         "vehicles_created": 0,
-        "vehicles_updated": 0,
-        "owners_changed": 0,
+        "vehicles_filled": 0,
         "work_orders_created": 0,
         "work_orders_unchanged": 2,
+        "conflicts": 0,
     }
-    assert archive_counts() == counts
+    assert archive_counts() == before
     assert {
         model: dict(model.objects.values_list("pk", "updated_at")) for model in stamps
     } == stamps
@@ -778,17 +803,18 @@ def test_id_number_wins_over_a_disagreeing_sex_and_birthday_also_on_reimport(man
         batch = run_import(content, by=manager)
 
     # Then the customer is not touched again
-    assert batch.summary["customers_updated"] == 0
+    assert batch.summary["customers_filled"] == 0
+    assert batch.summary["conflicts"] == 0
     assert Customer.objects.get().updated_at == customer.updated_at
 
 
 @time_machine.travel(NOW, tick=False)
-def test_existing_customer_is_matched_by_mobile_and_name_and_updated_not_duplicated(manager):
-    # Given a customer already in the archive
-    customer = CustomerFactory(
-        name="王芳", mobile="13912345678", address="旧地址", note="门店老客户"
-    )
-    # and a workbook naming her with a separated mobile, a new address and her car
+def test_existing_customer_is_matched_by_mobile_and_name_and_blanks_filled_not_duplicated(
+    manager,
+):
+    # Given a customer already in the archive, without an address
+    customer = CustomerFactory(name="王芳", mobile="13912345678", address="", note="门店老客户")
+    # and a workbook naming her with a separated mobile, an address and her car
     content = xlsx(
         {
             CUSTOMERS: [customer_row(name="王芳", mobile="139-1234-5678", address="深圳市福田区")],
@@ -799,13 +825,90 @@ def test_existing_customer_is_matched_by_mobile_and_name_and_updated_not_duplica
     # When it is imported
     batch = run_import(content, by=manager)
 
-    # Then she is updated (blank cells keep her note) and owns the car
-    assert batch.summary["customers_created"] == 0
-    assert batch.summary["customers_updated"] == 1
+    # Then her blank address is filled (blank cells keep her note) and she owns the car
+    assert (
+        batch.summary["customers_created"],
+        batch.summary["customers_filled"],
+        batch.summary["conflicts"],
+    ) == (0, 1, 0)
     assert list(Customer.objects.values_list("pk", "address", "note")) == [
         (customer.pk, "深圳市福田区", "门店老客户")
     ]
     assert Vehicle.objects.get(vin=VIN_A).owner == customer
+
+
+def test_reimporting_an_old_file_never_undoes_work_done_in_the_app(manager):
+    # Given the clean file imported, then an address edited and a car transferred in the app
+    content = clean_archive()
+    with time_machine.travel(NOW, tick=False):
+        run_import(content, by=manager)
+    person = Customer.objects.get(name="张伟")
+    person.address = "深圳市福田区新地址"
+    person.save()
+    buyer = CustomerFactory(name="王芳", mobile="13712345678")
+    car = Vehicle.objects.get(vin=VIN_A)
+    services.vehicle_change_owner(vehicle=car, new_owner=buyer, on=TODAY)
+    # and a blank left in the app that the file knows
+    van = Vehicle.objects.get(vin=VIN_B)
+    van.colour = ""
+    van.save()
+    before = archive_counts()
+
+    # When the old file (with the old address, the old owner and a colour) comes again
+    old = xlsx(
+        {
+            CUSTOMERS: [customer_row(address="深圳市南山区科技园")],
+            VEHICLES: [
+                vehicle_row(VIN_A),  # owner 张伟 13812345678
+                vehicle_row(
+                    VIN_B,
+                    brand="比亚迪",
+                    model_name="汉 EV",
+                    colour="白色",
+                    owner_name="深圳市鹏程物流有限公司",
+                    owner_mobile="13912345678",
+                ),
+            ],
+        }
+    )
+    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
+        batch = run_import(old, by=manager)
+
+    # Then the edit and the transfer stand; each difference is listed as a conflict
+    assert batch.status == ImportBatch.Status.SUCCEEDED
+    person.refresh_from_db()
+    car.refresh_from_db()
+    van.refresh_from_db()
+    assert person.address == "深圳市福田区新地址"
+    assert car.owner == buyer
+    assert van.colour == "白色"  # the blank was filled
+    assert archive_counts() == before
+    assert counts(batch) == {
+        "rows": 3,
+        "customers_created": 0,
+        "customers_filled": 0,
+        "vehicles_created": 0,
+        "vehicles_filled": 1,
+        "work_orders_created": 0,
+        "work_orders_unchanged": 0,
+        "conflicts": 2,
+    }
+    assert batch.conflicts == [
+        error(
+            CUSTOMERS,
+            2,
+            "地址",
+            "客户资料不同:系统中为“深圳市福田区新地址”,文件中为“深圳市南山区科技园”。"
+            "未覆盖系统中的资料;如文件正确,请在系统中修改。",
+        ),
+        error(
+            VEHICLES,
+            2,
+            "车主姓名",
+            "车主不同:系统中车主为“王芳”(手机尾号 5678),文件中为“张伟”(手机尾号 5678)。"
+            "未过户;如确已过户,请在车辆页办理过户。",
+        ),
+    ]
 
 
 def test_history_row_for_a_vehicle_already_in_the_system_is_imported_onto_it(manager):
@@ -863,33 +966,27 @@ def test_history_of_a_vehicle_whose_own_row_is_bad_gets_no_second_error(manager,
     assert archive_counts() == dict.fromkeys(archive_counts(), 0)
 
 
-def test_vehicle_row_with_another_owner_transfers_the_vehicle(manager):
+def test_vehicle_row_with_another_owner_is_a_conflict_never_a_silent_transfer(manager):
     # Given a car owned by 王芳 since its sale
     previous = CustomerFactory(name="王芳", mobile="13912345678")
     vehicle = VehicleFactory(vin=VIN_A, owner=previous, sale_date=dt.date(2024, 5, 18))
+    ownerships = list(vehicle.ownerships.values_list("customer__name", "started_on", "ended_on"))
     content = xlsx({VEHICLES: [vehicle_row(VIN_A)]})  # owner 张伟 13812345678
 
     # When the old system names 张伟 as its owner
     with time_machine.travel(NOW, tick=False):
         batch = run_import(content, by=manager)
 
-    # Then the old ownership is closed today and a new one opened
-    assert batch.summary["owners_changed"] == 1
-    assert batch.summary["vehicles_updated"] == 0
+    # Then the car stays 王芳's, and the difference is listed for the user
+    assert batch.status == ImportBatch.Status.SUCCEEDED
     vehicle.refresh_from_db()
-    assert vehicle.owner.name == "张伟"
-    expected = [
-        ("王芳", dt.date(2024, 5, 18), TODAY, ""),
-        ("张伟", TODAY, None, "导入过户:旧系统档案.xlsx"),
-    ]
-    rows = ("customer__name", "started_on", "ended_on", "note")
-    assert list(vehicle.ownerships.order_by("id").values_list(*rows)) == expected
-
-    # When the same file comes again the next day, the car is not transferred again
-    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
-        again = run_import(content, by=manager)
-    assert again.summary["owners_changed"] == 0
-    assert list(vehicle.ownerships.order_by("id").values_list(*rows)) == expected
+    assert vehicle.owner == previous
+    assert (
+        list(vehicle.ownerships.values_list("customer__name", "started_on", "ended_on"))
+        == ownerships
+    )
+    assert [c["column"] for c in batch.conflicts][:1] == ["车主姓名"]
+    assert "未过户" in batch.conflicts[0]["message"]
 
 
 # --- VINs failing only their check digit ---------------------------------------------
@@ -958,44 +1055,47 @@ def test_accepting_bad_check_digits_still_refuses_other_vin_errors(manager):
 # --- the download template -----------------------------------------------------------
 
 
-@time_machine.travel(NOW, tick=False)
-def test_template_with_its_example_rows_imports_cleanly(manager):
+def test_template_with_its_example_rows_left_in_is_refused(manager):
     # Given the download template exactly as served
     content = importing.template_workbook().getvalue()
 
-    # When it is imported without removing anything
+    # When it is imported without removing the example rows
     batch = run_import(content, by=manager)
 
-    # Then its example rows are valid: one customer, one car, one work order
-    assert batch.status == ImportBatch.Status.SUCCEEDED
-    assert batch.errors == []
-    assert batch.summary == {
-        "rows": 3,
-        "customers_created": 1,
-        "customers_updated": 0,
-        "vehicles_created": 1,
-        "vehicles_updated": 0,
-        "owners_changed": 0,
-        "work_orders_created": 1,
-        "work_orders_unchanged": 0,
-    }
-    customer = Customer.objects.get()
-    assert (customer.name, customer.mobile, customer.birthday, customer.sex) == (
-        "张伟",
-        "13812345678",
-        dt.date(1949, 12, 31),
-        "F",
-    )
-    vehicle = Vehicle.objects.get()
-    assert (vehicle.vin, vehicle.plate, vehicle.owner, vehicle.vin_check_digit_valid) == (
-        "LSVAU218XN2183294",
-        "粤B12345",
-        customer,
-        True,
-    )
-    assert list(WorkOrder.objects.values_list("number", "kind", "total_amount")) == [
-        ("WO2023051800012", WorkOrder.Kind.MAINTENANCE, Decimal("180.00"))
+    # Then each example row is refused with a clear message, and nothing is written
+    message = "这是导入模板的示例行,请删除后再导入。"
+    assert batch.status == ImportBatch.Status.REJECTED
+    assert batch.errors == [
+        error(CUSTOMERS, 2, "", message),
+        error(VEHICLES, 2, "", message),
+        error(HISTORY, 2, "", message),
     ]
+    assert archive_counts() == dict.fromkeys(archive_counts(), 0)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_template_filled_in_below_removed_examples_imports(manager):
+    # Given the template with its example rows replaced by real ones
+    workbook = load_workbook(importing.template_workbook())
+    for title, row in (
+        (CUSTOMERS, customer_row(id_number="11010519491231002X")),
+        (VEHICLES, vehicle_row(VIN_A)),
+        (HISTORY, history_row("WO1", VIN_A)),
+    ):
+        sheet = workbook[title]
+        for index, column in enumerate(importing.SHEETS[title], start=1):
+            sheet.cell(row=2, column=index).value = row.get(column.attr)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    # When it is imported
+    batch = run_import(buffer.getvalue(), by=manager)
+
+    # Then it imports
+    assert batch.status == ImportBatch.Status.SUCCEEDED, batch.errors
+    customer = Customer.objects.get()
+    assert (customer.name, customer.birthday, customer.sex) == ("张伟", dt.date(1949, 12, 31), "F")
+    assert list(WorkOrder.objects.values_list("number", "vehicle__vin")) == [("WO1", VIN_A)]
 
 
 def test_template_has_the_three_sheets_with_the_import_headers():
@@ -1007,7 +1107,7 @@ def test_template_has_the_three_sheets_with_the_import_headers():
         assert list(header) == [column.header for column in columns]
 
 
-def test_a_company_row_with_an_id_number_stores_no_id_number_sex_or_birthday(manager):
+def test_a_company_row_with_an_id_number_is_refused_as_the_form_refuses_it(manager):
     # Given a company row carrying a resident ID number (which the customer form refuses)
     row = customer_row(
         name="深圳市某某物流有限公司", kind="单位", id_number="440305198506150011", sex="男"
@@ -1015,15 +1115,11 @@ def test_a_company_row_with_an_id_number_stores_no_id_number_sex_or_birthday(man
 
     batch = run_import(xlsx({CUSTOMERS: [row]}), by=manager)
 
-    # Then the company is imported without the ID number nor what it would imply
-    assert batch.status == ImportBatch.Status.SUCCEEDED, batch.errors
-    company = Customer.objects.get()
-    assert (company.kind, company.id_number, company.sex, company.birthday) == (
-        Customer.Kind.COMPANY,
-        "",
-        "",
-        None,
-    )
+    # Then it is an error naming the cell, never an ID number silently dropped (issue 7)
+    assert batch.errors == [
+        error(CUSTOMERS, 2, "身份证号", "单位客户不填身份证号,请填统一社会信用代码。")
+    ]
+    assert Customer.objects.count() == 0
 
 
 @time_machine.travel(NOW, tick=False)

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from apps.customers import importing
-from apps.customers.models import Customer
+from apps.customers.models import Customer, ImportBatch
 from apps.workorders.models import Payer, WorkOrderLine
 from tests.e2e.conftest import TABLET
 from tests.factories.customers import CustomerFactory, VehicleFactory
@@ -115,18 +115,21 @@ GOOD_VIN = "LSVAU218XN2183294"
 BAD_VIN = "LSVAU2180N2183294"  # the same VIN with a wrong check digit (9th character)
 
 
-def _workbook(*, mobile: str, vin: str) -> bytes:
+def _workbook(*, mobile: str, vin: str, address: str = "深圳市南山区科技园") -> bytes:
     """A workbook laid out like the import template, with its example rows (one customer,
-    car and visit) given the customer's mobile number and the VIN. Built here rather than
-    by editing the template: the template formats 5,000 rows and takes seconds to load."""
+    car and visit) given the customer's mobile number, address, the VIN and a work-order
+    number of their own (the template's example rows left as they are are refused). Built
+    here rather than by editing the template: it formats 5,000 rows and loads slowly."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     for title, columns in importing.SHEETS.items():
         sheet = workbook.create_sheet(title)
         sheet.append([column.header for column in columns])
         sheet.append([column.example for column in columns])
-    workbook["客户"]["C2"] = mobile
+    workbook["客户"]["C2"] = workbook["车辆"]["H2"] = mobile
+    workbook["客户"]["G2"] = address
     workbook["车辆"]["A2"] = workbook["维修记录"]["B2"] = vin
+    workbook["维修记录"]["A2"] = "WO2024010100001"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -160,6 +163,7 @@ def test_manager_sees_every_error_of_a_bad_import_then_imports_the_fixed_file(
         [
             re.compile(r"^客户\s*2\s*C 手机\*\s*手机号应为 11 位数字"),
             re.compile(r"^车辆\s*2\s*A VIN\*\s*.*校验位"),
+            re.compile(r"^车辆\s*2\s*H 车主手机\*\s*手机号应为 11 位数字"),
             re.compile(r"^维修记录\s*2\s*B VIN\*\s*.*校验位"),
         ]
     )
@@ -172,7 +176,7 @@ def test_manager_sees_every_error_of_a_bad_import_then_imports_the_fixed_file(
         {
             "name": "旧系统档案-已改.xlsx",
             "mimeType": XLSX,
-            "buffer": _workbook(mobile="13812345678", vin=GOOD_VIN),
+            "buffer": _workbook(mobile="13912345678", vin=GOOD_VIN),
         }
     )
     page.get_by_role("button", name="上传并导入").click()
@@ -181,8 +185,56 @@ def test_manager_sees_every_error_of_a_bad_import_then_imports_the_fixed_file(
     expect(page.locator("#import-status .alert-success")).to_contain_text(
         "导入完成", timeout=IMPORT_TIMEOUT_MS
     )
-    assert list(Customer.objects.values_list("name", "mobile")) == [("张伟", "13812345678")]
+    assert list(Customer.objects.values_list("name", "mobile")) == [("张伟", "13912345678")]
     screenshot(page, "import-succeeded")
+
+    # When an older export with another address is uploaded again
+    page.goto(f"{live_server.url}/archive/imports/")
+    page.get_by_label("Excel 文件(.xlsx)").set_input_files(
+        {
+            "name": "旧系统档案-2019.xlsx",
+            "mimeType": XLSX,
+            "buffer": _workbook(mobile="13912345678", vin=GOOD_VIN, address="广州市天河区"),
+        }
+    )
+    page.get_by_role("button", name="上传并导入").click()
+
+    # Then the address in the app stays, and the difference is listed as a conflict
+    expect(page.locator("#import-conflicts tbody tr")).to_have_text(
+        [re.compile(r"^客户\s*2\s*地址\s*客户资料不同:系统中为“深圳市南山区科技园”")],
+        timeout=IMPORT_TIMEOUT_MS,
+    )
+    assert Customer.objects.get().address == "深圳市南山区科技园"
+    screenshot(page, "import-conflicts")
+
+
+def test_manager_sees_the_progress_of_a_running_import(
+    live_server, new_page, role_user, log_in, screenshot
+):
+    # Given an import half way through its writing (no worker: the page only reads it)
+    manager = role_user("manager", display_name="赵经理")
+    batch = ImportBatch.objects.create(
+        original_name="十年档案-2019.xlsx",
+        created_by=manager,
+        status=ImportBatch.Status.RUNNING,
+        started_at=timezone.now() - dt.timedelta(minutes=2),
+        rows_checked=210000,
+        rows_total=176000,
+        rows_written=88000,
+        progress=75,
+    )
+    page = new_page()
+    log_in(page, manager)
+
+    # When the manager opens it
+    page.goto(f"{live_server.url}/archive/imports/{batch.pk}/")
+
+    # Then a progress bar shows how far it is
+    expect(page.locator("progress#import-progress")).to_have_attribute("value", "75")
+    expect(page.locator("#import-status")).to_contain_text(
+        "已检查 210000 行,正在写入:88000 / 176000"
+    )
+    screenshot(page, "import-running")
 
 
 def test_technician_lands_on_the_workbench_and_is_refused_the_customer_archive(
