@@ -11,6 +11,7 @@ from django.db.models.functions import Right
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import TimeStampedModel
+from apps.core.pii import PiiField
 
 
 class Customer(TimeStampedModel):
@@ -268,3 +269,31 @@ class ImportBatch(TimeStampedModel):
 
     def __str__(self):
         return self.original_name
+
+
+class PiiReveal(TimeStampedModel):
+    """One look at a whole phone or ID number (PIPL): who, when, whose, which, from where.
+
+    Append-only: written by services.customer_reveal_pii, listed to managers.
+    """
+
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="pii_reveals"
+    )
+    field = models.CharField("查看内容", max_length=20, choices=PiiField.choices)
+    revealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="查看人", on_delete=models.PROTECT, related_name="+"
+    )
+    page = models.CharField("页面", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "号码查看记录"
+        ordering = ["-id"]
+        indexes = [
+            # The log page: newest first (the primary key), filtered by user or by date.
+            models.Index(fields=["revealed_by", "-id"], name="piireveal_user_idx"),
+            models.Index(fields=["created_at"], name="piireveal_created_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.revealed_by} · {self.customer} · {self.get_field_display()}"

@@ -8,7 +8,7 @@ from django.utils import timezone
 from apps.core.calendar import day_start
 from apps.workorders.models import WorkOrder, WorkOrderLine
 
-from .models import Customer, ImportBatch, SalesFile, Vehicle, VehicleOwnership
+from .models import Customer, ImportBatch, PiiReveal, SalesFile, Vehicle, VehicleOwnership
 
 PAGE_SIZE = 25  # rows per list page: one screen on a 10-inch tablet
 
@@ -163,3 +163,8 @@ def vin_already_accepted(*, vehicle_id: int | None, vin: str) -> bool:
         vehicle_id is not None
         and Vehicle.objects.filter(pk=vehicle_id, vin=vin, vin_check_digit_valid=False).exists()
     )
+
+
+def pii_reveals(*, base: QuerySet[PiiReveal]) -> QuerySet[PiiReveal]:
+    """The reveal log (newest first through keyset_page), with whose and who."""
+    return base.select_related("customer", "revealed_by")

@@ -7,9 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.calendar import month_start_before, working_day_after
+from apps.core.pii import PiiField
 from apps.core.selectors import dealership_settings
 
-from .models import Customer, SalesDocument, SalesFile, Vehicle, VehicleOwnership
+from .models import Customer, PiiReveal, SalesDocument, SalesFile, Vehicle, VehicleOwnership
 from .selectors import spend_and_visits, vin_already_accepted
 from .validators import id_number_birthday, id_number_sex, is_vin_check_digit_valid
 
@@ -171,3 +172,18 @@ def customers_recompute_segments(*, on: dt.date) -> int:
     with transaction.atomic():
         Customer.objects.bulk_update(changed, ["segment", "segment_computed_on"], batch_size=2000)
     return len(changed)
+
+
+def customer_reveal_pii(*, customer: Customer, field: str, by, page: str) -> str:
+    """The whole value of one masked field of `customer`, for `by` (who must hold
+    customers.view_pii: the view checks it). Every reveal is logged first: who, when, which
+    customer, which field, and the page it was asked from (PIPL)."""
+    if field not in PiiField.values:
+        raise ValueError(f"not a revealable field: {field}")
+    PiiReveal.objects.create(
+        customer=customer,
+        field=field,
+        revealed_by=by,
+        page=page[: PiiReveal._meta.get_field("page").max_length],
+    )
+    return getattr(customer, field)

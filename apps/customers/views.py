@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.core.http import add_service_errors, cursor_param, require_perm
+from apps.core.pii import PiiField
 from apps.core.selectors import dealership_settings
 
 from . import importing, selectors, services, tasks
@@ -17,13 +18,15 @@ from .forms import (
     CustomerForm,
     ImportForm,
     OwnerChangeForm,
+    PiiRevealFilter,
     SalesDocumentsForm,
     SalesFileForm,
     VehicleFilter,
     VehicleForm,
 )
-from .models import Customer, ImportBatch, SalesFile, Vehicle
+from .models import Customer, ImportBatch, PiiReveal, SalesFile, Vehicle
 from .search import search_archive
+from .templatetags.reveal import pii_value_context
 
 
 def _cursor(request, name):
@@ -76,6 +79,33 @@ def customer_detail(request, pk):
             "can_view_pii": request.user.has_perm("customers.view_pii"),
         },
     )
+
+
+@require_POST
+@require_perm("customers.view_pii")
+def customer_reveal(request, pk, field):
+    """显示 (htmx): the whole phone or ID number in place of the masked one, logged first."""
+    if field not in PiiField.values:
+        raise Http404("没有这一项")
+    customer = get_object_or_404(Customer, pk=pk)
+    if not getattr(customer, field):
+        raise Http404("该客户没有登记这一项")
+    services.customer_reveal_pii(
+        customer=customer,
+        field=field,
+        by=request.user,
+        # The page the button was on (htmx sends it; same-origin paths only).
+        page=request.htmx.current_url_abs_path or "",
+    )
+    context = pii_value_context(customer, field, revealed=True, can_reveal=False)
+    return render(request, "customers/partials/pii_value.html", context)
+
+
+@require_perm("customers.view_piireveal")
+def pii_reveal_list(request):
+    """The reveal log for managers: who looked at which number, when, from which page."""
+    context = _filtered_page(request, PiiRevealFilter, PiiReveal, selectors.pii_reveals)
+    return render(request, "customers/piireveal_list.html", context)
 
 
 @require_perm("customers.add_customer")

@@ -31,6 +31,8 @@ customer_list     Y       Y          .          .  .     Y        Y        Y    
 customer_detail   Y       Y          .          .  .     Y        Y        Y         Y       Y
 customer_create   Y       .          .          .  .     .        .        .         Y       Y
 customer_update   Y       .          .          .  .     .        .        .         Y       Y
+customer_reveal   Y       .          .          .  .     Y        Y        Y         Y       .
+pii_reveal_list   .       .          .          .  .     .        .        .         Y       .
 vehicle_list      Y       Y          .          .  Y     Y        Y        Y         Y       Y
 vehicle_detail    Y       Y          .          .  Y     Y        Y        Y         Y       Y
 vehicle_create    Y       .          .          .  .     .        .        .         Y       Y
@@ -93,6 +95,8 @@ def _request(page: str, archive: dict) -> tuple[str, str, dict]:
         "customer_detail": reverse("customers:customer_detail", args=[customer.pk]),
         "customer_create": reverse("customers:customer_create"),
         "customer_update": reverse("customers:customer_update", args=[customer.pk]),
+        "customer_reveal": reverse("customers:customer_reveal", args=[customer.pk, "mobile"]),
+        "pii_reveal_list": reverse("customers:pii_reveal_list"),
         "vehicle_list": reverse("customers:vehicle_list"),
         "vehicle_detail": reverse("customers:vehicle_detail", args=[vehicle.pk]),
         "vehicle_create": reverse("customers:vehicle_create", args=[customer.pk]),
@@ -111,6 +115,8 @@ def _request(page: str, archive: dict) -> tuple[str, str, dict]:
     }
     if page == "salesfile_receive":
         return "post", urls[page], {"kinds": ["invoice"], "received_on": "2026-11-17"}
+    if page == "customer_reveal":
+        return "post", urls[page], {}
     if page == "search":
         return "get", urls[page], {"q": "王建国"}
     return "get", urls[page], {}
@@ -118,7 +124,7 @@ def _request(page: str, archive: dict) -> tuple[str, str, dict]:
 
 def test_the_matrix_has_a_column_for_every_role_and_a_row_for_every_page():
     assert [role.code for role in ROLES] == MATRIX_ROLES
-    assert len(ALLOWED) == 19
+    assert len(ALLOWED) == 21
 
 
 @pytest.mark.parametrize(("page", "role"), CASES)
@@ -131,6 +137,9 @@ def test_each_role_opens_exactly_the_pages_of_its_matrix_row(page, role, role_cl
     if role not in ALLOWED[page]:
         assert response.status_code == 403
         assert "无权访问" in response.content.decode()
+    elif page == "customer_reveal":
+        assert response.status_code == 200
+        assert "13912345678" in response.content.decode()
     elif method == "post":
         assert response.status_code == 302
         assert response["Location"] == reverse(
@@ -268,7 +277,7 @@ def _navigation(response) -> list[tuple[str, str]]:
         (("parts",), ["工作台", "车辆"]),
         (("advisor",), ["工作台", "客户档案", "车辆"]),
         (("callback",), ["工作台", "客户档案", "车辆", "销售档案"]),
-        (("manager",), ["工作台", "客户档案", "车辆", "销售档案", "档案导入"]),
+        (("manager",), ["工作台", "客户档案", "车辆", "销售档案", "档案导入", "号码查看记录"]),
         (("admin",), ["工作台", "客户档案", "车辆", "销售档案", "档案导入", "经销商设置"]),
         (("parts", "callback"), ["工作台", "客户档案", "车辆", "销售档案"]),
     ],
