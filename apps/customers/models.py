@@ -7,7 +7,8 @@ services.py; reads with their joins live in selectors.py.
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Right
+from django.db.models import F
+from django.db.models.functions import Left, Right
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import TimeStampedModel
@@ -82,6 +83,9 @@ class Customer(TimeStampedModel):
             models.Index(fields=["id_number"], name="customer_id_number_idx"),
             models.Index(fields=["credit_code"], name="customer_credit_code_idx"),
             models.Index(fields=["name", "mobile"], name="customer_name_mobile_idx"),
+            # A one-character search is a surname: its matches in id order, straight from
+            # the index (newest first, keyset pages, bounded counts read the index alone).
+            models.Index(Left("name", 1), F("id"), name="customer_surname_idx"),
             models.Index(fields=["created_at"], name="customer_created_at_idx"),
             # PostgreSQL also has trigram and pattern-ops indexes on name (migration
             # 0001_archive, PostgresOnlyRunSQL): customer_name_trgm_idx,

@@ -5,12 +5,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.core.http import add_service_errors, cursor_param, require_perm
 from apps.core.pii import PiiField
 from apps.core.selectors import dealership_settings
+from apps.workorders.models import WorkOrder
 
 from . import importing, selectors, services, tasks
 from .forms import (
@@ -25,7 +27,7 @@ from .forms import (
     VehicleForm,
 )
 from .models import Customer, ImportBatch, PiiReveal, SalesFile, Vehicle
-from .search import search_archive
+from .search import SEARCH_SECTIONS, normalize_query, search_archive
 from .templatetags.reveal import pii_value_context
 
 
@@ -36,13 +38,33 @@ def _cursor(request, name):
 
 @require_perm("customers.view_customer")
 def search(request):
+    """The search box: a page of each kind of result with its count, each section paged on
+    its own (?in=…&after=…); one record found by a whole key opens directly; an empty query
+    is not run."""
     query = request.GET.get("q", "")
-    result = search_archive(query, limit=dealership_settings().search_result_limit)
-    return render(
-        request,
-        "customers/search.html",
-        {"result": result, "search_query": query},
-    )
+    context = {"search_query": query, "result": None}
+    if normalize_query(query):
+        only = request.GET.get("in")
+        result = search_archive(
+            query,
+            page_size=dealership_settings().search_result_limit,
+            only=only if only in SEARCH_SECTIONS else None,
+            after=cursor_param(request, "after"),
+            before=cursor_param(request, "before"),
+        )
+        if result.exact is not None:
+            messages.info(request, f"“{query.strip()}”只找到这一条记录,已直接打开。")
+            return redirect(_record_url(result.exact))
+        context["result"] = result
+    return render(request, "customers/search.html", context)
+
+
+def _record_url(record) -> str:
+    if isinstance(record, WorkOrder):
+        return record.get_absolute_url()  # the visit on its vehicle's page
+    if isinstance(record, Vehicle):
+        return reverse("customers:vehicle_detail", args=[record.pk])
+    return reverse("customers:customer_detail", args=[record.pk])
 
 
 def _filtered_page(request, filter_class, model, selector) -> dict:
