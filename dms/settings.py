@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.customers",
     "apps.workorders",
+    "apps.warranty",
+    "apps.callbacks",
+    "apps.complaints",
+    "apps.care",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +149,26 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
+
+# The cache holds the business-rule rows (apps.core.settings) and the working-day calendar,
+# shared by every process: gunicorn workers, the Celery worker and beat all see a saved
+# rule at once. Redis when the deployment has one; otherwise files under var/ (the
+# embedded default runs the web server and the Celery worker as separate processes, which a
+# per-process locmem cache would leave reading stale rules). Keys carry the database name,
+# so two databases on one Redis (dms and dms_bench) never share rows.
+CACHE_REDIS_URL = next(
+    (url for url in (REDIS_URL, CELERY_BROKER_URL) if url.startswith(("redis://", "rediss://"))),
+    "",
+)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache"
+        if CACHE_REDIS_URL
+        else "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": CACHE_REDIS_URL or str(VAR_DIR / "cache"),
+        "KEY_PREFIX": f"dms:{DATABASES['default']['NAME']}",
+    }
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),

@@ -25,3 +25,6 @@ MEDIA_ROOT = VAR_DIR / "test-media"  # noqa: F405
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_dms")}  # noqa: F405
 # Tests serve static files from the finders; there is no collectstatic output to scan.
 WHITENOISE_AUTOREFRESH = True
+# The cache lives on the test Redis; keys carry the test database's name so parallel suites
+# on one Redis database never read each other's cached rules.
+CACHES["default"]["KEY_PREFIX"] = f"test:{DATABASES['default']['TEST']['NAME']}"  # noqa: F405

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 
 from apps.accounts.roles import ROLES
+from apps.core.settings import forget_cached
 from tests.factories.accounts import UserFactory
 
 
@@ -12,6 +13,13 @@ from tests.factories.accounts import UserFactory
 def _postgres_only(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         assert connection.vendor == "postgresql", "tests must run on PostgreSQL"
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_rules():
+    """Each test starts with no cached business rules: the database rolls back after every
+    test, the cache on Redis does not."""
+    forget_cached()
 
 
 @pytest.fixture

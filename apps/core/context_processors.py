@@ -1,7 +1,8 @@
 from django.utils.functional import SimpleLazyObject
 
-from .selectors import dealership_settings
+from .models import DealershipSettings
+from .settings import current_settings
 
 
 def dealership(request):
-    return {"dealership": SimpleLazyObject(dealership_settings)}
+    return {"dealership": SimpleLazyObject(lambda: current_settings(DealershipSettings))}

@@ -19,7 +19,16 @@ from stdnum.cn import ric, uscc
 from apps.accounts.roles import ROLES
 from apps.core.calendar import working_day_after
 from apps.core.models import DealershipSettings
-from apps.customers.models import Customer, SalesDocument, SalesFile, Vehicle, VehicleOwnership
+from apps.core.services import area_settings_save
+from apps.core.settings import current_settings
+from apps.customers.models import (
+    ArchiveSettings,
+    Customer,
+    SalesDocument,
+    SalesFile,
+    Vehicle,
+    VehicleOwnership,
+)
 from apps.customers.services import customers_recompute_segments
 from apps.customers.validators import VIN_ALPHABET, vin_check_digit
 from apps.workorders.models import Payer, WorkOrder, WorkOrderLine
@@ -395,7 +404,7 @@ def seed(*, years: int, seed_value: int, today: dt.date, log=print) -> dict:
     settings_row.address = "深圳市南山区深南大道 9688 号"
     settings_row.phone = "0755-2660 8888"
     settings_row.plate_prefix = "粤B"
-    settings_row.save()
+    area_settings_save(rows=[settings_row], by=None)
     users = ensure_demo_users()
     advisors = [u for u in users if u.username == "advisor"]
     counts = {"customers": 0, "vehicles": 0, "work_orders": 0, "lines": 0}
@@ -413,6 +422,7 @@ def seed(*, years: int, seed_value: int, today: dt.date, log=print) -> dict:
 
 def _seed_batch(builder: DemoBuilder, size: int, settings_row, advisors, counts):
     rng = builder.rng
+    archive_settings = current_settings(ArchiveSettings)
     customers, plans = [], []
     for _ in range(size):
         created = builder.day_between(builder.start, builder.today)
@@ -452,7 +462,9 @@ def _seed_batch(builder: DemoBuilder, size: int, settings_row, advisors, counts)
         if vehicle.owner.source != Customer.Source.BOUGHT_HERE or vehicle.brand != "大众":
             continue
         outlet = rng.random() < 0.15
-        due = working_day_after(vehicle.sale_date, settings_row.sales_documents_due_working_days)
+        due = working_day_after(
+            vehicle.sale_date, archive_settings.sales_documents_due_working_days
+        )
         sales_file = SalesFile(
             vehicle=vehicle,
             delivered_on=vehicle.sale_date,

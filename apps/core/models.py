@@ -1,16 +1,23 @@
-"""Shared base model and the dealership's settings (one row, edited by the administrator).
+"""Shared base models, the business rules by area, and the working-day calendar.
 
-Every number DOMAIN.md calls a default lives in DealershipSettings as a typed, validated
-field; code reads it through `apps.core.selectors.dealership_settings()`, never a literal.
+Every number DOMAIN.md calls a default is a typed, validated field of one area's settings
+row. Each app owns its area (`ArchiveSettings` in customers, `CallbackSettings` in
+callbacks, …), built on `AreaSettings` below; core owns only the dealership's identity and
+hours. Code reads a row through `apps.core.settings.current_settings(Model)` (cached), a past row
+through `apps.core.settings.settings_at(Model, when)`, and writes through
+`apps.core.services.area_settings_save`.
 """
 
 import datetime as dt
 from decimal import Decimal
+from typing import ClassVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from .uploads import logo_upload_to, validate_logo_image
 
@@ -25,38 +32,75 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-def _days(default, label, *, low=0, high=3650):
+# --- fields of the settings rows -----------------------------------------------------------
+# Our own Chinese messages: Django's default range wording ("确保该值…") never reaches a user.
+
+
+def at_least(limit) -> MinValueValidator:
+    return MinValueValidator(limit, message="不能小于 %(limit_value)s。")
+
+
+def at_most(limit) -> MaxValueValidator:
+    return MaxValueValidator(limit, message="不能大于 %(limit_value)s。")
+
+
+def number_field(default: int, label: str, *, low: int = 0, high: int = 3650):
+    """A small whole number (days, months, times) between `low` and `high`."""
     return models.PositiveSmallIntegerField(
-        label, default=default, validators=[MinValueValidator(low), MaxValueValidator(high)]
+        label, default=default, validators=[at_least(low), at_most(high)]
     )
 
 
-def _percent(default, label):
+def percent_field(default: str, label: str):
     return models.DecimalField(
         label,
         max_digits=5,
         decimal_places=2,
         default=Decimal(default),
-        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        validators=[at_least(Decimal(0)), at_most(Decimal(100))],
     )
 
 
-def _money(default, label):
+def money_field(default: str, label: str):
     return models.DecimalField(
         label,
         max_digits=12,
         decimal_places=2,
         default=Decimal(default),
-        validators=[MinValueValidator(Decimal(0))],
+        validators=[at_least(Decimal(0))],
     )
 
 
-class DealershipSettings(TimeStampedModel):
-    """The single settings row (pk=1). Field groups follow DOMAIN.md's sections."""
+class AreaSettings(TimeStampedModel):
+    """One business area's rules: a single row (pk=1) owned by the area's app.
+
+    A concrete subclass sets `domain_section` (its DOMAIN.md section: the settings page
+    shows the areas in this order), a Chinese `verbose_name` (the section's title) and
+    `clean()` for rules between its fields. Every save made through the settings service
+    writes a history row, so `settings_at` knows which rule was in force at a date.
+    """
 
     SINGLETON_PK = 1
+    domain_section: ClassVar[int]
 
-    # Identity and business hours
+    history = HistoricalRecords(inherit=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="%(app_label)s_%(class)s_one_row")
+        ]
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
+
+
+class DealershipSettings(AreaSettings):
+    """The dealership's identity and business hours (DOMAIN.md §1)."""
+
+    domain_section = 1
+
     name = models.CharField("经销商名称", max_length=100, default="示例汽车4S店")
     short_name = models.CharField("简称", max_length=30, default="示例4S店")
     address = models.CharField("地址", max_length=200, blank=True)
@@ -74,75 +118,8 @@ class DealershipSettings(TimeStampedModel):
     business_opens_at = models.TimeField("营业开始", default=dt.time(8, 30))
     business_closes_at = models.TimeField("营业结束", default=dt.time(18, 0))
 
-    # §2 Customer archive
-    sales_documents_due_working_days = _days(2, "销售档案资料提交期限(工作日)", low=1, high=30)
-    segment_months = _days(12, "客户分级统计月数", low=1, high=60)
-    segment_vip_spend = _money("20000", "VIP:近期消费达(元)")
-    segment_vip_visits = _days(6, "VIP:近期进厂达(次)", low=1, high=365)
-    segment_major_spend = _money("8000", "重要客户:近期消费达(元)")
-    segment_major_visits = _days(4, "重要客户:近期进厂达(次)", low=1, high=365)
-    segment_normal_spend = _money("2000", "普通客户:近期消费达(元)")
-    segment_normal_visits = _days(2, "普通客户:近期进厂达(次)", low=1, high=365)
-    search_result_limit = _days(50, "搜索结果上限(条)", low=10, high=500)
-
-    # §3 Service flow
-    appointment_lost_months = _days(24, "预约对象排除:未进厂月数", low=1, high=120)
-    appointment_confirm_minutes = _days(60, "预约前确认(分钟)", low=10, high=24 * 60)
-    maintenance_interval_months = _days(6, "默认保养间隔(月)", low=1, high=36)
-    maintenance_interval_km = models.PositiveIntegerField(
-        "默认保养间隔(公里)", default=5000, validators=[MinValueValidator(500)]
-    )
-
-    # §4 Warranty
-    warranty_repair_years = _days(3, "包修期(年)", low=1, high=20)
-    warranty_repair_km = models.PositiveIntegerField("包修期(公里)", default=60000)
-    warranty_return_years = _days(2, "三包有效期(年)", low=1, high=20)
-    warranty_return_km = models.PositiveIntegerField("三包有效期(公里)", default=50000)
-    warranty_serious_fault_repairs = _days(2, "严重安全性能故障累计修理(次)", low=1, high=20)
-    warranty_major_part_replacements = _days(2, "发动机/变速器累计更换(次)", low=1, high=20)
-    warranty_cumulative_repair_days = _days(35, "累计修理时间(日)", low=1, high=365)
-    warranty_same_problem_repairs = _days(5, "同一问题修理(次)", low=1, high=50)
-    warranty_courtesy_car_days = _days(5, "单次修理超过(日)提供备用车", low=1, high=60)
-    warranty_claim_deadline_days = _days(7, "索赔提交期限(结算后天数)", low=1, high=90)
-
-    # §5 Callbacks
-    callback_3dc_open_day = _days(3, "3DC 开始(交车后第N天)", low=1, high=30)
-    callback_3dc_due_day = _days(5, "3DC 截止(交车后第N天)", low=1, high=30)
-    callback_7dc_open_day = _days(7, "7DC 开始(交车后第N天)", low=1, high=60)
-    callback_7dc_due_day = _days(10, "7DC 截止(交车后第N天)", low=1, high=60)
-    callback_7dc_outlet_open_day = _days(10, "7DC 二级网点开始(开票后第N天)", low=1, high=60)
-    callback_7dc_outlet_due_day = _days(13, "7DC 二级网点截止(开票后第N天)", low=1, high=60)
-    callback_level2_sample_percent = _percent("10", "二级回访抽样比例(%)")
-    callback_level3_amount = _money("20000", "三级回访:工单金额达(元)")
-    callback_second_within_days = _days(3, "二次回访期限(解决后天数)", low=1, high=30)
-    callback_window1_start = models.TimeField("回访时段一开始", default=dt.time(10, 0))
-    callback_window1_end = models.TimeField("回访时段一结束", default=dt.time(12, 0))
-    callback_window2_start = models.TimeField("回访时段二开始", default=dt.time(15, 0))
-    callback_window2_end = models.TimeField("回访时段二结束", default=dt.time(18, 0))
-    callback_max_attempts = _days(3, "无法接通关闭前尝试(次,不同日)", low=1, high=10)
-    contact_limit_per_week = _days(2, "每周联系上限(次,投诉除外)", low=1, high=14)
-
-    # §6 Complaints
-    complaint_resolve_days = _days(3, "投诉解决期限(天)", low=1, high=30)
-    complaint_serious_resolve_days = _days(1, "重大投诉解决期限(天)", low=1, high=30)
-
-    # §7 Reminders
-    reminder_maintenance_days = _days(7, "保养提醒提前(天)", low=1, high=60)
-    reminder_insurance_days_first = _days(30, "续保提醒一(提前天数)", low=1, high=120)
-    reminder_insurance_days_second = _days(7, "续保提醒二(提前天数)", low=1, high=120)
-    reminder_inspection_days_first = _days(30, "年审提醒一(提前天数)", low=1, high=120)
-    reminder_inspection_days_second = _days(7, "年审提醒二(提前天数)", low=1, high=120)
-    reminder_warranty_end_days = _days(30, "三包到期提醒(提前天数)", low=1, high=120)
-    reminder_birthday_days = _days(3, "生日关怀提前(天)", low=2, high=7)
-
-    # §8 Churn
-    churn_retained_months = _days(24, "保有客户:近N月销售或进厂", low=1, high=120)
-    churn_active_months = _days(6, "活跃:末次付费进厂在N月内", low=1, high=60)
-    churn_dormant_months = _days(12, "休眠:末次付费进厂在N月内", low=1, high=120)
-    churn_overdue_days = _days(30, "即将流失:预计进厂逾期(天)", low=1, high=365)
-
     class Meta:
-        verbose_name = verbose_name_plural = "经销商设置"
+        verbose_name = verbose_name_plural = "经销商信息与营业时间"
         ordering = ["pk"]
         constraints = [
             models.CheckConstraint(condition=models.Q(pk=1), name="dealership_settings_singleton"),
@@ -152,32 +129,56 @@ class DealershipSettings(TimeStampedModel):
         return self.name
 
     def clean(self):
-        errors = {}
         if self.business_opens_at >= self.business_closes_at:
-            errors["business_closes_at"] = "营业结束时间必须晚于开始时间。"
-        if self.callback_window1_start >= self.callback_window1_end:
-            errors["callback_window1_end"] = "回访时段一的结束时间必须晚于开始时间。"
-        if self.callback_window2_start >= self.callback_window2_end:
-            errors["callback_window2_end"] = "回访时段二的结束时间必须晚于开始时间。"
-        if self.callback_window1_end > self.callback_window2_start:
-            errors["callback_window2_start"] = "回访时段二必须在时段一之后。"
-        if self.callback_3dc_open_day > self.callback_3dc_due_day:
-            errors["callback_3dc_due_day"] = "3DC 截止日不能早于开始日。"
-        if self.callback_7dc_open_day > self.callback_7dc_due_day:
-            errors["callback_7dc_due_day"] = "7DC 截止日不能早于开始日。"
-        if self.callback_7dc_outlet_open_day > self.callback_7dc_outlet_due_day:
-            errors["callback_7dc_outlet_due_day"] = "二级网点 7DC 截止日不能早于开始日。"
-        if not (self.segment_vip_spend >= self.segment_major_spend >= self.segment_normal_spend):
-            errors["segment_major_spend"] = "分级消费门槛须满足 VIP ≥ 重要 ≥ 普通。"
-        if not (self.segment_vip_visits >= self.segment_major_visits >= self.segment_normal_visits):
-            errors["segment_major_visits"] = "分级进厂次数门槛须满足 VIP ≥ 重要 ≥ 普通。"
-        if self.churn_active_months >= self.churn_dormant_months:
-            errors["churn_dormant_months"] = "休眠月数必须大于活跃月数。"
-        if self.warranty_return_years > self.warranty_repair_years:
-            errors["warranty_return_years"] = "三包有效期不能长于包修期。"
-        if self.reminder_insurance_days_second >= self.reminder_insurance_days_first:
-            errors["reminder_insurance_days_second"] = "第二次续保提醒须晚于第一次(天数更少)。"
-        if self.reminder_inspection_days_second >= self.reminder_inspection_days_first:
-            errors["reminder_inspection_days_second"] = "第二次年审提醒须晚于第一次(天数更少)。"
-        if errors:
-            raise ValidationError(errors)
+            raise ValidationError({"business_closes_at": "营业结束时间必须晚于开始时间。"})
+
+
+# --- the working-day calendar ----------------------------------------------------------------
+
+
+class CalendarYear(TimeStampedModel):
+    """A year whose holidays and make-up working days (调休) the administrator entered from
+    the State Council's notice. For such a year its `CalendarDay` rows replace the
+    `holidays` package entirely (the package's later years are guesses)."""
+
+    year = models.PositiveSmallIntegerField(
+        "年份", unique=True, validators=[at_least(2000), at_most(2100)]
+    )
+    note = models.CharField(
+        "依据", max_length=200, blank=True, help_text="如 国办发明电〔2026〕7号"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="录入人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工作日历年度安排"
+        ordering = ["-year"]
+
+    def __str__(self):
+        return f"{self.year} 年放假安排"
+
+
+class CalendarDay(models.Model):
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", "放假"
+        WORKDAY = "workday", "调休上班"
+
+    calendar_year = models.ForeignKey(
+        CalendarYear, verbose_name="年度", on_delete=models.CASCADE, related_name="days"
+    )
+    date = models.DateField("日期", unique=True)
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    name = models.CharField("名称", max_length=30)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工作日历日期"
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d} {self.name}({self.get_kind_display()})"

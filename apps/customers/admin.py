@@ -1,7 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Customer, ImportBatch, SalesFile, Vehicle, VehicleOwnership
+from apps.core.admin import AreaSettingsAdmin
+
+from .models import ArchiveSettings, Customer, ImportBatch, SalesFile, Vehicle, VehicleOwnership
 
 
 @admin.register(Customer)
@@ -24,3 +26,5 @@ admin.site.register(SalesFile, SimpleHistoryAdmin, raw_id_fields=("vehicle",))
 admin.site.register(
     ImportBatch, list_display=("original_name", "status", "created_by", "created_at")
 )
+
+admin.site.register(ArchiveSettings, AreaSettingsAdmin)

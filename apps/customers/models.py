@@ -6,12 +6,13 @@ services.py; reads with their joins live in selectors.py.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Left, Right
 from simple_history.models import HistoricalRecords
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import AreaSettings, TimeStampedModel, money_field, number_field
 from apps.core.pii import PiiField
 
 
@@ -273,6 +274,36 @@ class ImportBatch(TimeStampedModel):
 
     def __str__(self):
         return self.original_name
+
+
+class ArchiveSettings(AreaSettings):
+    """The archive's rules (DOMAIN.md §2): sales-file deadline, segments, search."""
+
+    domain_section = 2
+
+    sales_documents_due_working_days = number_field(
+        2, "销售档案资料提交期限(工作日)", low=1, high=30
+    )
+    segment_months = number_field(12, "客户分级统计月数", low=1, high=60)
+    segment_vip_spend = money_field("20000", "VIP:近期消费达(元)")
+    segment_vip_visits = number_field(6, "VIP:近期进厂达(次)", low=1, high=365)
+    segment_major_spend = money_field("8000", "重要客户:近期消费达(元)")
+    segment_major_visits = number_field(4, "重要客户:近期进厂达(次)", low=1, high=365)
+    segment_normal_spend = money_field("2000", "普通客户:近期消费达(元)")
+    segment_normal_visits = number_field(2, "普通客户:近期进厂达(次)", low=1, high=365)
+    search_result_limit = number_field(50, "搜索结果上限(条)", low=10, high=500)
+
+    class Meta(AreaSettings.Meta):
+        verbose_name = verbose_name_plural = "客户档案规则"
+
+    def clean(self):
+        errors = {}
+        if not (self.segment_vip_spend >= self.segment_major_spend >= self.segment_normal_spend):
+            errors["segment_major_spend"] = "分级消费门槛须满足 VIP ≥ 重要 ≥ 普通。"
+        if not (self.segment_vip_visits >= self.segment_major_visits >= self.segment_normal_visits):
+            errors["segment_major_visits"] = "分级进厂次数门槛须满足 VIP ≥ 重要 ≥ 普通。"
+        if errors:
+            raise ValidationError(errors)
 
 
 class PiiReveal(TimeStampedModel):

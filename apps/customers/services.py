@@ -8,9 +8,17 @@ from django.utils import timezone
 
 from apps.core.calendar import month_start_before, working_day_after
 from apps.core.pii import PiiField
-from apps.core.selectors import dealership_settings
+from apps.core.settings import current_settings
 
-from .models import Customer, PiiReveal, SalesDocument, SalesFile, Vehicle, VehicleOwnership
+from .models import (
+    ArchiveSettings,
+    Customer,
+    PiiReveal,
+    SalesDocument,
+    SalesFile,
+    Vehicle,
+    VehicleOwnership,
+)
 from .selectors import spend_and_visits, vin_already_accepted
 from .validators import id_number_birthday, id_number_sex, is_vin_check_digit_valid
 
@@ -93,7 +101,7 @@ def vehicle_change_owner(
 
 def sales_file_save(*, sales_file: SalesFile) -> SalesFile:
     """Create or update a sales file; the documents are due N working days after delivery."""
-    days = dealership_settings().sales_documents_due_working_days
+    days = current_settings(ArchiveSettings).sales_documents_due_working_days
     sales_file.documents_due_on = working_day_after(sales_file.delivered_on, days)
     with transaction.atomic():
         sales_file.save()
@@ -156,7 +164,7 @@ def customers_recompute_segments(*, on: dt.date) -> int:
 
     Idempotent: a second run on the same date changes nothing. Returns rows changed.
     """
-    settings_row = dealership_settings()
+    settings_row = current_settings(ArchiveSettings)
     since = month_start_before(on, settings_row.segment_months)
     totals = {row["customer_id"]: row for row in spend_and_visits(since=since)}
     changed = []

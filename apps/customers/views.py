@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from apps.core.http import add_service_errors, cursor_param, require_perm
 from apps.core.pii import PiiField
-from apps.core.selectors import dealership_settings
+from apps.core.settings import current_settings
 from apps.workorders.models import WorkOrder
 
 from . import importing, selectors, services, tasks
@@ -26,7 +26,7 @@ from .forms import (
     VehicleFilter,
     VehicleForm,
 )
-from .models import Customer, ImportBatch, PiiReveal, SalesFile, Vehicle
+from .models import ArchiveSettings, Customer, ImportBatch, PiiReveal, SalesFile, Vehicle
 from .search import SEARCH_SECTIONS, normalize_query, search_archive
 from .templatetags.reveal import pii_value_context
 
@@ -47,7 +47,7 @@ def search(request):
         only = request.GET.get("in")
         result = search_archive(
             query,
-            page_size=dealership_settings().search_result_limit,
+            page_size=current_settings(ArchiveSettings).search_result_limit,
             only=only if only in SEARCH_SECTIONS else None,
             after=cursor_param(request, "after"),
             before=cursor_param(request, "before"),
@@ -317,6 +317,7 @@ def salesfile_detail(request, pk):
         "customers/salesfile_detail.html",
         {
             "sales_file": sales_file,
+            "archive_settings": current_settings(ArchiveSettings),
             "checklist": checklist,
             "form": form,
             "today": timezone.localdate(),

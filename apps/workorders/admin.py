@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import WorkOrder, WorkOrderLine
+from apps.core.admin import AreaSettingsAdmin
+
+from .models import ServiceSettings, WorkOrder, WorkOrderLine
 
 
 class WorkOrderLineInline(admin.TabularInline):
@@ -14,3 +16,6 @@ class WorkOrderAdmin(admin.ModelAdmin):
     search_fields = ("number",)
     raw_id_fields = ("vehicle", "customer", "advisor")
     inlines = [WorkOrderLineInline]
+
+
+admin.site.register(ServiceSettings, AreaSettingsAdmin)

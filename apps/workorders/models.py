@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from apps.core.models import TimeStampedModel
+from apps.core.models import AreaSettings, TimeStampedModel, at_least, number_field
 from apps.customers.models import Customer, Vehicle
 
 
@@ -119,3 +119,19 @@ class WorkOrderLine(TimeStampedModel):
 
     def __str__(self):
         return self.description
+
+
+class ServiceSettings(AreaSettings):
+    """The service flow's rules (DOMAIN.md §3): appointments and maintenance intervals."""
+
+    domain_section = 3
+
+    appointment_lost_months = number_field(24, "预约对象排除:未进厂月数", low=1, high=120)
+    appointment_confirm_minutes = number_field(60, "预约前确认(分钟)", low=10, high=24 * 60)
+    maintenance_interval_months = number_field(6, "默认保养间隔(月)", low=1, high=36)
+    maintenance_interval_km = models.PositiveIntegerField(
+        "默认保养间隔(公里)", default=5000, validators=[at_least(500)]
+    )
+
+    class Meta(AreaSettings.Meta):
+        verbose_name = verbose_name_plural = "维修业务规则"

@@ -14,8 +14,10 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from apps.accounts.roles import NAVIGATION, ROLES
-from apps.core.selectors import dealership_settings
+from apps.core.models import DealershipSettings
+from apps.core.settings import current_settings
 from apps.customers.models import Customer, ImportBatch, SalesDocument, SalesFile
+from tests.factories.core import rules_in_cache
 from tests.factories.customers import CustomerFactory, SalesFileFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +48,8 @@ import_list       .       .          .          .  .     .        .        .    
 import_detail     .       .          .          .  .     .        .        .         Y       Y
 import_template   .       .          .          .  .     .        .        .         Y       Y
 settings_edit     .       .          .          .  .     .        .        .         .       Y
+calendar_list     .       .          .          .  .     .        .        .         .       Y
+calendar_year     .       .          .          .  .     .        .        .         .       Y
 """
 
 
@@ -68,7 +72,7 @@ CASES = [(page, role) for page in ALLOWED for role in MATRIX_ROLES]
 def archive(user_with_role):
     """One of everything the pages show: a customer with a vehicle and its sales file, a
     second vehicle with no sales file yet, and an import batch."""
-    dealership_settings()
+    rules_in_cache()
     customer = CustomerFactory(name="王建国", mobile="13912345678")
     vehicle = VehicleFactory(owner=customer)
     sales_file = SalesFileFactory(vehicle=vehicle)
@@ -112,6 +116,8 @@ def _request(page: str, archive: dict) -> tuple[str, str, dict]:
         "import_detail": reverse("customers:import_detail", args=[archive["batch"].pk]),
         "import_template": reverse("customers:import_template"),
         "settings_edit": reverse("core:settings_edit"),
+        "calendar_list": reverse("core:calendar_list"),
+        "calendar_year": reverse("core:calendar_year", args=[2027]),
     }
     if page == "salesfile_receive":
         return "post", urls[page], {"kinds": ["invoice"], "received_on": "2026-11-17"}
@@ -124,7 +130,7 @@ def _request(page: str, archive: dict) -> tuple[str, str, dict]:
 
 def test_the_matrix_has_a_column_for_every_role_and_a_row_for_every_page():
     assert [role.code for role in ROLES] == MATRIX_ROLES
-    assert len(ALLOWED) == 21
+    assert len(ALLOWED) == 23
 
 
 @pytest.mark.parametrize(("page", "role"), CASES)
@@ -210,7 +216,7 @@ def test_a_manager_cannot_change_the_dealership_settings_and_they_stay_as_they_w
     response = client.post(reverse("core:settings_edit"), {"name": "被改掉的名称"})
 
     assert response.status_code == 403
-    assert dealership_settings().name == "示例汽车4S店"
+    assert current_settings(DealershipSettings).name == "示例汽车4S店"
 
 
 @pytest.mark.parametrize("page", list(ALLOWED))

@@ -12,9 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from apps.core.forms import DealershipSettingsForm
+from apps.core.forms import area_settings_form
 from apps.core.models import DealershipSettings
-from apps.core.selectors import dealership_settings
+from apps.core.selectors import settings_row_for_edit
+from apps.core.settings import areas
 from apps.core.uploads import LOGO_MAX_BYTES, validate_logo_image
 
 pytestmark = pytest.mark.django_db
@@ -50,14 +51,14 @@ def test_a_png_jpeg_or_webp_logo_is_stored_and_served_as_what_it_is(
     client, pillow_format, extension, content_type
 ):
     content = _image(pillow_format)
-    settings_row = dealership_settings()
+    settings_row = settings_row_for_edit(DealershipSettings)
     settings_row.logo = _upload(content, "标志.bin")
     settings_row.full_clean()
     settings_row.save()
 
     response = client.get(reverse("core:dealership_logo"))
 
-    assert dealership_settings().logo.name == f"dealership/logo.{extension}"
+    assert settings_row_for_edit(DealershipSettings).logo.name == f"dealership/logo.{extension}"
     assert response.status_code == 200
     assert response["Content-Type"] == content_type
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -67,12 +68,12 @@ def test_a_png_jpeg_or_webp_logo_is_stored_and_served_as_what_it_is(
 
 
 def test_a_png_uploaded_under_an_html_name_is_stored_as_png():
-    settings_row = dealership_settings()
+    settings_row = settings_row_for_edit(DealershipSettings)
     settings_row.logo = _upload(_image("PNG"), "logo.html")
     settings_row.full_clean()
     settings_row.save()
 
-    assert dealership_settings().logo.name == "dealership/logo.png"
+    assert settings_row_for_edit(DealershipSettings).logo.name == "dealership/logo.png"
 
 
 # --- what is refused -----------------------------------------------------------------------
@@ -117,22 +118,24 @@ def test_a_logo_of_too_many_pixels_is_refused():
     assert refused.value.messages == ["标志图片不能超过 4000×4000 像素。"]
 
 
-def _settings_data() -> dict:
-    form = DealershipSettingsForm(instance=dealership_settings())
+def _settings_page_post(client, **changes):
+    """Post the whole settings page as the browser does (each area's fields carry its
+    prefix), with `changes` (by field name of any area) applied."""
     data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if name == "logo" or value is None:
-            continue
-        data[name] = value.strftime("%H:%M") if isinstance(value, dt.time) else value
-    return data
+    for model in areas():
+        form = area_settings_form(model, settings_row_for_edit(model))
+        for field in form:
+            value = changes.get(field.name, field.value())
+            if value is None or (field.name == "logo" and "logo" not in changes):
+                continue
+            data[field.html_name] = value.strftime("%H:%M") if isinstance(value, dt.time) else value
+    return client.post(reverse("core:settings_edit"), data)
 
 
 def test_the_settings_page_refuses_an_svg_logo_in_chinese_and_changes_nothing(role_client):
-    client = role_client("admin")
-    data = _settings_data() | {"name": "改过的名称", "logo": _upload(SVG, "logo.svg")}
-
-    response = client.post(reverse("core:settings_edit"), data)
+    response = _settings_page_post(
+        role_client("admin"), name="改过的名称", logo=_upload(SVG, "logo.svg")
+    )
 
     assert response.status_code == 200
     body = response.content.decode()
@@ -143,20 +146,19 @@ def test_the_settings_page_refuses_an_svg_logo_in_chinese_and_changes_nothing(ro
 
 
 def test_the_settings_page_accepts_a_png_logo(role_client):
-    client = role_client("admin")
-    data = _settings_data() | {"logo": _upload(_image("PNG"), "门店标志.png")}
-
-    response = client.post(reverse("core:settings_edit"), data)
+    response = _settings_page_post(
+        role_client("admin"), logo=_upload(_image("PNG"), "门店标志.png")
+    )
 
     assert response.status_code == 302
-    assert dealership_settings().logo.name == "dealership/logo.png"
+    assert settings_row_for_edit(DealershipSettings).logo.name == "dealership/logo.png"
 
 
 # --- serving -------------------------------------------------------------------------------
 
 
 def test_an_svg_stored_before_the_check_existed_is_not_served(client):
-    settings_row = dealership_settings()
+    settings_row = settings_row_for_edit(DealershipSettings)
     settings_row.logo.name = default_storage.save("dealership/logo.svg", ContentFile(SVG))
     settings_row.save()
 
@@ -167,6 +169,6 @@ def test_an_svg_stored_before_the_check_existed_is_not_served(client):
 
 
 def test_no_logo_is_a_404(client):
-    dealership_settings()
+    settings_row_for_edit(DealershipSettings)
 
     assert client.get(reverse("core:dealership_logo")).status_code == 404

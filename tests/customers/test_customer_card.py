@@ -1,10 +1,10 @@
 """The archive's pages: the customer info card (客户售后信息卡), vehicle detail, the keyset
-lists, sales files, the owner change, the VIN check-digit exception and the settings page.
+lists, sales files, the owner change and the VIN check-digit exception.
 
-Query counts: every page of a logged-in user runs the same 6 queries besides its own work:
+Query counts: every page of a logged-in user runs the same 5 queries besides its own work:
 the session, the user, the user's own and group permissions (the permission check), and,
-while rendering, the user's groups (role labels of the navigation) and the dealership
-settings (the page header). Each test names the page's own queries on top of those.
+while rendering, the user's groups (role labels of the navigation); the dealership settings
+(the page header) come from the cache. Each test names the page's own queries on top.
 """
 
 import datetime as dt
@@ -17,11 +17,10 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from apps.core.forms import DealershipSettingsForm
-from apps.core.selectors import dealership_settings
 from apps.customers import services
 from apps.customers.models import Customer, SalesDocument, SalesFile, Vehicle, VehicleOwnership
 from apps.customers.validators import vin_check_digit
+from tests.factories.core import rules_in_cache
 from tests.factories.customers import (
     CustomerFactory,
     SalesFileFactory,
@@ -34,7 +33,7 @@ from tests.factories.workorders import WorkOrderFactory, WorkOrderLineFactory
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PAGE_QUERIES = 6  # session, user, 2 × permissions, groups (navigation), settings (header)
+PAGE_QUERIES = 5  # session, user, 2 × permissions, groups (navigation); settings are cached
 ALL_DOCUMENTS = [kind for kind, _label in SalesFile.Document.choices]
 WANG_ID_NUMBER = valid_id_number(35)  # 440305 19850615 071 + check digit
 
@@ -58,7 +57,7 @@ def _visit(vehicle, *, on: dt.date, total: str, paid: str, lines=("更换机油"
 
 @pytest.fixture(autouse=True)
 def _settings_row():
-    dealership_settings()
+    rules_in_cache()
 
 
 # --- the customer info card -------------------------------------------------------------
@@ -851,86 +850,3 @@ def test_correcting_a_flagged_vin_clears_the_flag(role_client):
     assert vehicle.vin == valid_vin(777)
     assert (vehicle.vin_check_digit_valid, vehicle.vin_exception_reason) == (True, "")
     assert vehicle.vin_exception_by is None
-
-
-# --- the settings page ------------------------------------------------------------------
-
-
-def _settings_form_data(**changes) -> dict:
-    """Every field of the settings page as the browser posts it, with `changes` applied."""
-    form = DealershipSettingsForm(instance=dealership_settings())
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if name == "logo" or value is None:
-            continue
-        data[name] = value.strftime("%H:%M") if isinstance(value, dt.time) else value
-    data.update(changes)
-    return data
-
-
-def test_the_administrator_saves_valid_settings(role_client):
-    client = role_client("admin")
-
-    response = client.post(
-        reverse("core:settings_edit"),
-        _settings_form_data(
-            name="深圳粤B汽车4S店", search_result_limit=80, callback_window1_start="09:30"
-        ),
-    )
-
-    assert response.status_code == 302
-    assert response["Location"] == reverse("core:settings_edit")
-    saved = dealership_settings()
-    assert saved.name == "深圳粤B汽车4S店"
-    assert saved.search_result_limit == 80
-    assert saved.callback_window1_start == dt.time(9, 30)
-    assert "经销商设置已保存,新值立即生效。" in _html(client.get(response["Location"]))
-
-
-@pytest.mark.parametrize(
-    ("changes", "field", "message"),
-    [
-        (
-            {"callback_window1_start": "12:00", "callback_window1_end": "11:00"},
-            "callback_window1_end",
-            "回访时段一的结束时间必须晚于开始时间。",
-        ),
-        (
-            {"business_opens_at": "19:00"},
-            "business_closes_at",
-            "营业结束时间必须晚于开始时间。",
-        ),
-        (
-            {"reminder_insurance_days_second": "30"},
-            "reminder_insurance_days_second",
-            "第二次续保提醒须晚于第一次(天数更少)。",
-        ),
-        ({"search_result_limit": "5"}, "search_result_limit", "确保该值大于或等于10。"),
-    ],
-)
-def test_invalid_settings_show_chinese_field_errors_and_nothing_is_saved(
-    role_client, changes, field, message
-):
-    client = role_client("admin")
-    before = _settings_form_data()
-
-    response = client.post(
-        reverse("core:settings_edit"), _settings_form_data(name="不应保存的名称", **changes)
-    )
-
-    assert response.status_code == 200
-    assert response.context["form"].errors == {field: [message]}
-    body = _html(response)
-    assert message in body
-    assert "设置未保存:请按红色提示修改。" in body
-    assert _settings_form_data() == before
-
-
-def test_the_settings_page_shows_every_field_in_a_section(role_client):
-    response = role_client("admin").get(reverse("core:settings_edit"))
-
-    placed = [field.name for _title, fields in response.context["sections"] for field in fields]
-    assert sorted(placed) == sorted(response.context["form"].fields)
-    assert len(placed) == len(set(placed))
-    assert [title for title, _fields in response.context["sections"]][0] == "经销商信息与营业时间"

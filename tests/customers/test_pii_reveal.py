@@ -13,8 +13,8 @@ import time_machine
 from django.urls import reverse
 
 from apps.core.pii import PiiField
-from apps.core.selectors import dealership_settings
 from apps.customers.models import PiiReveal
+from tests.factories.core import rules_in_cache
 from tests.factories.customers import CustomerFactory, VehicleFactory, valid_id_number
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ MASKED_ID = f"440305********071{ID_NUMBER[-1]}"
 
 @pytest.fixture
 def wang():
-    dealership_settings()
+    rules_in_cache()
     customer = CustomerFactory(
         name="王芳",
         mobile="13812345678",
@@ -87,7 +87,7 @@ def test_the_birthday_next_to_a_masked_id_number_is_hidden_even_from_the_advisor
 
 
 def test_a_birthday_without_an_id_number_shows_to_the_advisor_not_to_the_supervisor(role_client):
-    dealership_settings()
+    rules_in_cache()
     customer = CustomerFactory(name="李雷", birthday=dt.date(1990, 3, 8))
 
     assert '<span id="customer-birthday">1990-03-08</span>' in _card(
@@ -229,7 +229,7 @@ def test_only_phone_and_id_numbers_can_be_revealed(role_client, wang, field):
 
 
 def test_revealing_a_number_the_customer_does_not_have_is_a_404_and_not_logged(role_client):
-    dealership_settings()
+    rules_in_cache()
     customer = CustomerFactory(phone_other="", id_number="")
 
     response = _reveal(role_client("advisor"), customer, "id_number")
@@ -314,8 +314,8 @@ def test_the_log_pages_by_keyset_and_its_queries_do_not_grow(
     client.get(reverse("customers:pii_reveal_list"))  # warm the session and permission caches
 
     # Session, user, permissions (own and groups), the 25 rows with customers and users
-    # (one join), users for the filter's choices, the navigation's groups, settings.
-    with django_assert_num_queries(8):
+    # (one join), users for the filter's choices, the navigation's groups.
+    with django_assert_num_queries(7):
         first = client.get(reverse("customers:pii_reveal_list"))
 
     assert [r.page for r in first.context["rows"]] == [f"/{n}" for n in range(29, 4, -1)]

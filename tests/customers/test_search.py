@@ -13,10 +13,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.core.selectors import dealership_settings
-from apps.customers.models import Customer, Vehicle
+from apps.core.services import area_settings_save
+from apps.core.settings import current_settings
+from apps.customers.models import ArchiveSettings, Customer, Vehicle
 from apps.customers.search import COUNT_CAP, normalize_query, search_archive
 from apps.workorders.models import WorkOrder
+from tests.factories.core import rules_in_cache
 from tests.factories.customers import CustomerFactory, VehicleFactory, valid_id_number, valid_vin
 from tests.factories.workorders import WorkOrderFactory
 
@@ -34,7 +36,7 @@ def archive():
     No two of them share a plate, a VIN tail or a phone tail, so each search below has
     exactly one right answer.
     """
-    dealership_settings()  # the settings row exists, as in production
+    rules_in_cache()  # the settings rows exist and are cached, as in production
     zhang = CustomerFactory(
         name="张伟芳",
         mobile="13812345678",
@@ -79,6 +81,14 @@ def archive():
 @pytest.fixture
 def advisor_client(role_client):
     return role_client("advisor")
+
+
+def _page_size(size: int) -> None:
+    """Search pages of `size` rows (the archive rule), cached as in production."""
+    settings_row = current_settings(ArchiveSettings)
+    settings_row.search_result_limit = size
+    area_settings_save(rows=[settings_row], by=None)
+    rules_in_cache()  # the test's transaction never commits: put the new row in the cache
 
 
 def _search(client, query: str):
@@ -231,7 +241,7 @@ def test_a_landline_shared_by_two_customers_is_found_as_an_other_phone(advisor_c
 
 
 def test_a_landline_typed_with_a_dash_is_stored_as_digits_so_search_finds_it(advisor_client):
-    dealership_settings()
+    rules_in_cache()
     response = advisor_client.post(
         reverse("customers:customer_create"),
         {
@@ -393,9 +403,7 @@ def test_a_query_matching_nothing_offers_to_create_a_customer(advisor_client, ar
 def test_the_page_size_follows_the_dealership_setting_and_the_rest_is_counted(
     advisor_client, archive
 ):
-    settings_row = dealership_settings()
-    settings_row.search_result_limit = 10
-    settings_row.save()
+    _page_size(10)
     for serial in range(12):
         CustomerFactory(name=f"韩{serial:02d}号", mobile=f"1350000{serial:04d}")
 
@@ -446,11 +454,11 @@ def test_a_search_by_the_whole_mobile_lists_it_masked_in_the_results(advisor_cli
 
 # --- query budget -----------------------------------------------------------------------
 
-# Every rendered search page runs these 7 queries whatever was typed. Before the search: the
-# session, the user, the user's own and group permissions (the permission check), the
-# dealership settings (the page size). While rendering: the user's groups (role labels of
-# the navigation) and the settings again (the page header, through its context processor).
-FIXED_QUERIES = 7
+# Every rendered search page runs these 5 queries whatever was typed. Before the search: the
+# session, the user, the user's own and group permissions (the permission check). While
+# rendering: the user's groups (role labels of the navigation). The settings (the page
+# size, the page header) come from the cache.
+FIXED_QUERIES = 5
 
 
 def _people_named_wang(count: int, *, start: int = 0) -> None:
@@ -460,11 +468,11 @@ def _people_named_wang(count: int, *, start: int = 0) -> None:
         VehicleFactory(owner=owner, plate=f"粤A8888{serial % 10}")
 
 
-def test_a_surname_search_runs_nine_queries(advisor_client, django_assert_num_queries):
-    dealership_settings()
+def test_a_surname_search_runs_seven_queries(advisor_client, django_assert_num_queries):
+    rules_in_cache()
     _people_named_wang(3)
 
-    # The 7 fixed queries, the matching customers, and the first plates of all of them at
+    # The 5 fixed queries, the matching customers, and the first plates of all of them at
     # once (no count: one page holds every match).
     with django_assert_num_queries(FIXED_QUERIES + 2):
         response = _search(advisor_client, "王")
@@ -495,7 +503,7 @@ def test_a_surname_search_runs_nine_queries(advisor_client, django_assert_num_qu
 def test_every_query_shape_runs_a_fixed_number_of_queries(
     advisor_client, django_assert_num_queries, query, search_queries, found
 ):
-    dealership_settings()
+    rules_in_cache()
     _people_named_wang(3)
 
     with django_assert_num_queries(FIXED_QUERIES + search_queries):
@@ -507,12 +515,12 @@ def test_every_query_shape_runs_a_fixed_number_of_queries(
 def test_a_whole_key_opens_its_record_after_a_fixed_number_of_queries(
     advisor_client, django_assert_num_queries
 ):
-    dealership_settings()
+    rules_in_cache()
     _people_named_wang(3)
 
-    # Session, user, permissions (2), settings; customers by phone, their plates, work
-    # orders by number tail. Nothing is rendered: the answer is a redirect.
-    with django_assert_num_queries(5 + 3):
+    # Session, user, permissions (2); customers by phone, their plates, work orders by
+    # number tail. Nothing is rendered: the answer is a redirect.
+    with django_assert_num_queries(4 + 3):
         url = _opened(advisor_client, "13700000001")
 
     assert url == _customer_url(Customer.objects.get(name="王01"))
@@ -520,9 +528,7 @@ def test_a_whole_key_opens_its_record_after_a_fixed_number_of_queries(
 
 @pytest.mark.parametrize("query", ["王", "粤A8888", "8888"])
 def test_the_number_of_queries_does_not_grow_with_the_number_of_matches(advisor_client, query):
-    settings_row = dealership_settings()
-    settings_row.search_result_limit = 10
-    settings_row.save()
+    _page_size(10)
     _people_named_wang(30)
     with CaptureQueriesContext(connection) as few:
         few_response = _search(advisor_client, query)
@@ -534,7 +540,7 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_matches(advisor_
     few_result, many_result = few_response.context["result"], many_response.context["result"]
     assert (few_result.count, len(few_result.customers + few_result.vehicles)) == (30, 10)
     assert (many_result.count, len(many_result.customers + many_result.vehicles)) == (300, 10)
-    assert len(many) == len(few)
+    assert [q["sql"][:60] for q in many] == [q["sql"][:60] for q in few]
 
 
 # --- index use (PostgreSQL EXPLAIN) -------------------------------------------------------

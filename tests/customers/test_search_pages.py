@@ -13,9 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.core.selectors import dealership_settings
+from apps.core.services import area_settings_save
+from apps.core.settings import current_settings
 from apps.customers import search
-from apps.customers.models import Customer
+from apps.customers.models import ArchiveSettings, Customer
+from tests.factories.core import rules_in_cache
 from tests.factories.customers import CustomerFactory, VehicleFactory
 from tests.factories.workorders import WorkOrderFactory
 
@@ -28,9 +30,10 @@ def client(role_client):
 
 
 def _page_size(size: int) -> None:
-    settings_row = dealership_settings()
+    settings_row = current_settings(ArchiveSettings)
     settings_row.search_result_limit = size
-    settings_row.save()
+    area_settings_save(rows=[settings_row], by=None)
+    rules_in_cache()  # the test's transaction never commits: put the new row in the cache
 
 
 def _search(client, query: str, **params):
@@ -129,23 +132,23 @@ def test_one_page_of_results_has_no_pager_and_runs_no_count(client):
 
 
 def test_beyond_the_count_cap_the_page_says_more_than_the_cap(client, monkeypatch):
-    monkeypatch.setattr(search, "COUNT_CAP", 5)
-    _page_size(3)
-    _people("韩", 8)
+    monkeypatch.setattr(search, "COUNT_CAP", 12)
+    _page_size(10)
+    _people("韩", 15)
 
     response = _search(client, "韩")
 
     text = _text(response)
-    assert "按 姓氏 查找,超过 5 条结果。" in text
-    assert "客户(超过 5 条,每页 3 条,由新到旧)" in text
-    assert len(response.context["result"].customers) == 3
+    assert "按 姓氏 查找,超过 12 条结果。" in text
+    assert "客户(超过 12 条,每页 10 条,由新到旧)" in text
+    assert len(response.context["result"].customers) == 10
 
 
 # --- a single exact hit ----------------------------------------------------------------
 
 
 def test_an_exact_hit_opens_its_record_with_a_note_saying_why(client):
-    dealership_settings()
+    rules_in_cache()
     vehicle = VehicleFactory(plate="粤B8K2Q7")
 
     response = client.get(reverse("customers:search"), {"q": "粤b8k2q7"}, follow=True)
@@ -157,7 +160,7 @@ def test_an_exact_hit_opens_its_record_with_a_note_saying_why(client):
 
 
 def test_a_fragment_with_a_single_match_is_listed_not_opened(client):
-    dealership_settings()
+    rules_in_cache()
     VehicleFactory(plate="粤B8K2Q7")
 
     response = _search(client, "8K2Q")
@@ -170,7 +173,7 @@ def test_a_fragment_with_a_single_match_is_listed_not_opened(client):
 
 @pytest.fixture
 def visits():
-    dealership_settings()
+    rules_in_cache()
     vehicle = VehicleFactory(plate="粤B55555")
     return [
         WorkOrderFactory(vehicle=vehicle, number=number)
@@ -219,14 +222,16 @@ def test_work_order_numbers_link_to_their_visit_on_the_vehicle_page(client, visi
 
 
 def test_work_orders_page_by_number(client, visits):
-    _page_size(2)
+    _page_size(10)
+    for day in range(1, 11):  # ten more in April 2026, created after the March ones
+        WorkOrderFactory(vehicle=visits[0].vehicle, number=f"WO202604{day:02d}000999")
 
     first = _search(client, "WO2026")
     second = client.get(_href(first, "下一页"))
 
-    assert _numbers(first) == ["WO20260311000123", "WO20260310000456"]
-    assert _numbers(second) == ["WO20260105000123"]
-    assert "工单(共 3 条,每页 2 条,由新到旧)" in _text(second)
+    assert _numbers(first) == [f"WO202604{day:02d}000999" for day in range(10, 0, -1)]
+    assert _numbers(second) == ["WO20260311000123", "WO20260310000456", "WO20260105000123"]
+    assert "工单(共 13 条,每页 10 条,由新到旧)" in _text(second)
     assert _numbers(client.get(_href(second, "上一页"))) == _numbers(first)
 
 
@@ -243,7 +248,7 @@ def test_a_prefix_matching_no_work_order_says_nothing_was_found(client, visits):
 
 
 def test_a_bare_province_character_explains_what_to_type_and_lists_nobody(client):
-    dealership_settings()
+    rules_in_cache()
     VehicleFactory(plate="粤B12345")
 
     response = _search(client, "粤")
@@ -255,7 +260,7 @@ def test_a_bare_province_character_explains_what_to_type_and_lists_nobody(client
 
 
 def test_a_province_character_that_is_a_surname_lists_the_surname_and_explains_plates(client):
-    dealership_settings()
+    rules_in_cache()
     CustomerFactory(name="苏明")
     VehicleFactory(plate="苏E12345")
 
@@ -268,7 +273,7 @@ def test_a_province_character_that_is_a_surname_lists_the_surname_and_explains_p
 
 @pytest.mark.parametrize("typed", ["", "   ", " - · "])
 def test_an_empty_query_is_not_run_and_says_what_to_type(client, typed):
-    dealership_settings()
+    rules_in_cache()
     CustomerFactory(name="王芳")
 
     with CaptureQueriesContext(connection) as captured:
@@ -282,7 +287,7 @@ def test_an_empty_query_is_not_run_and_says_what_to_type(client, typed):
 
 
 def test_the_navbar_box_the_home_box_and_the_search_page_say_the_same_thing(client):
-    dealership_settings()
+    rules_in_cache()
     hint = (
         "可输入车牌(或部分)、VIN 全部或后 6 位、手机全部或后 4 位、姓名或姓氏、"
         "身份证号、工单号(全部、开头几位或后 6 位以上)。"
@@ -328,7 +333,7 @@ def _plates_cell(response, owner: Customer) -> str:
     ],
 )
 def test_the_customer_list_shows_three_plates_and_how_many_more(client, cars, shown):
-    dealership_settings()
+    rules_in_cache()
     owner = _fleet(cars)
 
     response = client.get(reverse("customers:customer_list"))
@@ -337,7 +342,7 @@ def test_the_customer_list_shows_three_plates_and_how_many_more(client, cars, sh
 
 
 def test_the_plus_links_to_the_customer_card_with_every_vehicle(client):
-    dealership_settings()
+    rules_in_cache()
     owner = _fleet(12)
 
     body = client.get(reverse("customers:customer_list")).content.decode()
@@ -348,7 +353,7 @@ def test_the_plus_links_to_the_customer_card_with_every_vehicle(client):
 
 
 def test_search_results_show_three_plates_and_how_many_more(client):
-    dealership_settings()
+    rules_in_cache()
     owner = _fleet(12)
 
     response = _search(client, "顺丰速运")
@@ -357,7 +362,7 @@ def test_search_results_show_three_plates_and_how_many_more(client):
 
 
 def test_a_fleet_costs_the_customer_list_no_extra_query(client):
-    dealership_settings()
+    rules_in_cache()
     _fleet(1, name="单车客户")
     with CaptureQueriesContext(connection) as one_car:
         client.get(reverse("customers:customer_list"))

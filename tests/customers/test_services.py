@@ -5,9 +5,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from apps.core.selectors import dealership_settings
+from apps.core.services import area_settings_save
+from apps.core.settings import current_settings
 from apps.customers import services
-from apps.customers.models import Customer, SalesFile
+from apps.customers.models import ArchiveSettings, Customer, SalesFile
 from tests.factories.customers import CustomerFactory, SalesFileFactory, VehicleFactory
 from tests.factories.workorders import WorkOrderFactory
 
@@ -48,9 +49,9 @@ def test_sales_file_deadline_skips_the_national_day_holiday():
 
 
 def test_sales_file_deadline_follows_the_dealership_setting():
-    settings_row = dealership_settings()
+    settings_row = current_settings(ArchiveSettings)
     settings_row.sales_documents_due_working_days = 5
-    settings_row.save()
+    area_settings_save(rows=[settings_row], by=None)
     sales_file = SalesFile(
         vehicle=VehicleFactory(), delivered_on=dt.date(2026, 11, 20), salesperson="李思琪"
     )

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0002_role_groups"),
-        ("customers", "0003_pii_reveal_log"),
+        ("customers", "0005_pii_reveal_log"),
     ]
 
     operations = [

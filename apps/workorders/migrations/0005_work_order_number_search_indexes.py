@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     """
 
     dependencies = [
-        ("workorders", "0002_created_at_default"),
+        ("workorders", "0004_service_settings_from_dealership"),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0002_created_at_default'),
+        ('customers', '0004_archive_settings_from_dealership'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

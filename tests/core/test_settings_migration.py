@@ -1,0 +1,108 @@
+"""An existing database keeps its rules: the data migrations copy every value of the old
+single settings row into the areas' rows (and back, when migrated backwards)."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection, models
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from apps.core.models import DealershipSettings
+from apps.core.settings import areas, settings_at
+from apps.customers.models import ArchiveSettings
+
+# Each area's schema migration (its new table exists) and core before its data steps: the
+# old row still has every rule field.
+BEFORE = [
+    ("core", "0003_settings_history_and_working_calendar"),
+    ("customers", "0003_archive_settings"),
+    ("workorders", "0003_service_settings"),
+    ("warranty", "0001_warranty_settings"),
+    ("callbacks", "0001_callback_and_churn_settings"),
+    ("complaints", "0001_complaint_settings"),
+    ("care", "0001_reminder_settings"),
+]
+LAST_CHANGE = timezone.make_aware(dt.datetime(2025, 5, 1, 10, 0))
+
+
+def _moved_fields() -> dict[type, list[models.Field]]:
+    own = {"id", "created_at", "updated_at"}
+    return {
+        model: [field for field in model._meta.concrete_fields if field.name not in own]
+        for model in areas()
+        if model is not DealershipSettings
+    }
+
+
+def _not_the_default(field: models.Field):
+    """A value the dealership might have typed, different from the field's default."""
+    default = field.get_default()
+    if isinstance(default, dt.time):
+        return default.replace(minute=(default.minute + 15) % 60)
+    if isinstance(default, Decimal):
+        return default + Decimal("1.5")
+    return default + 1
+
+
+def _migrate(executor: MigrationExecutor, targets) -> None:
+    executor.loader.build_graph()  # the graph as the previous migrate left it
+    executor.migrate(targets)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_old_rows_values_move_to_the_areas_rows_and_back():
+    executor = MigrationExecutor(connection)
+    moved = _moved_fields()
+    assert sum(len(fields) for fields in moved.values()) == 51  # every rule field of the old row
+    typed = {field.name: _not_the_default(field) for fields in moved.values() for field in fields}
+    try:
+        _migrate(executor, BEFORE)
+        old_model = executor.loader.project_state(BEFORE).apps.get_model(
+            "core", "DealershipSettings"
+        )
+        old_model.objects.update_or_create(pk=1, defaults={"name": "鹏城大众", **typed})
+        old_model.objects.filter(pk=1).update(updated_at=LAST_CHANGE)
+
+        _migrate(executor, executor.loader.graph.leaf_nodes())
+
+        for model, fields in moved.items():
+            row = model.objects.get()
+            assert {f.name: getattr(row, f.name) for f in fields} == {
+                f.name: typed[f.name] for f in fields
+            }, model.__name__
+            first = model.history.get()
+            assert (first.history_type, first.history_date) == ("+", LAST_CHANGE)
+        assert DealershipSettings.objects.get().name == "鹏城大众"
+        in_force = settings_at(ArchiveSettings, dt.date(2025, 6, 1))
+        assert in_force.search_result_limit == typed["search_result_limit"]
+        assert settings_at(DealershipSettings, dt.date(2025, 6, 1)).name == "鹏城大众"
+
+        # Backwards: a value changed in the area's row goes back into the old row.
+        ArchiveSettings.objects.filter(pk=1).update(search_result_limit=99)
+        _migrate(executor, BEFORE)
+        old_model = executor.loader.project_state(BEFORE).apps.get_model(
+            "core", "DealershipSettings"
+        )
+        old = old_model.objects.get()
+        assert old.search_result_limit == 99
+        assert old.callback_window2_end == typed["callback_window2_end"]
+        assert old.warranty_repair_km == typed["warranty_repair_km"]
+    finally:
+        _migrate(executor, executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_fresh_database_gets_no_copied_rows_and_later_its_defaults():
+    executor = MigrationExecutor(connection)
+    try:
+        _migrate(executor, BEFORE)
+        DealershipSettings.objects.all().delete()
+
+        _migrate(executor, executor.loader.graph.leaf_nodes())
+
+        assert not ArchiveSettings.objects.exists()
+        assert not ArchiveSettings.history.exists()
+    finally:
+        _migrate(executor, executor.loader.graph.leaf_nodes())
