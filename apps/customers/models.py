@@ -291,7 +291,9 @@ class ArchiveSettings(AreaSettings):
     segment_major_visits = number_field(4, "重要客户:近期进厂达(次)", low=1, high=365)
     segment_normal_spend = money_field("2000", "普通客户:近期消费达(元)")
     segment_normal_visits = number_field(2, "普通客户:近期进厂达(次)", low=1, high=365)
-    search_result_limit = number_field(50, "搜索结果上限(条)", low=10, high=500)
+    # Rows per page of each kind of search result (more are paged, and counted): 25, one
+    # tablet screen, as every list; 50 rows made the commonest search, a surname, too slow.
+    search_result_limit = number_field(25, "搜索结果每页条数", low=10, high=500)
 
     class Meta(AreaSettings.Meta):
         verbose_name = verbose_name_plural = "客户档案规则"

@@ -28,7 +28,7 @@ from .forms import (
 )
 from .models import ArchiveSettings, Customer, ImportBatch, PiiReveal, SalesFile, Vehicle
 from .search import SEARCH_SECTIONS, normalize_query, search_archive
-from .templatetags.reveal import pii_value_context
+from .templatetags.archive import pii_value_context
 
 
 def _cursor(request, name):
