@@ -478,9 +478,7 @@ def test_a_surname_search_runs_seven_queries(advisor_client, django_assert_num_q
         response = _search(advisor_client, "王")
 
     assert _found(response) == (["王02", "王01", "王00"], [])
-    assert [
-        [v.plate for v in c.vehicles_preview] for c in response.context["result"].customers
-    ] == [
+    assert [[v.plate for v in c.vehicle_list] for c in response.context["result"].customers] == [
         ["粤A88882"],
         ["粤A88881"],
         ["粤A88880"],

@@ -371,4 +371,4 @@ def test_a_fleet_costs_the_customer_list_no_extra_query(client):
         response = client.get(reverse("customers:customer_list"))
 
     assert len(fleet) == len(one_car)
-    assert [len(c.vehicles_preview) for c in response.context["rows"]] == [3, 1]
+    assert [len(c.vehicle_list) for c in response.context["rows"]] == [12, 1]

@@ -14,6 +14,8 @@ from django.utils.safestring import mark_safe
 
 from apps.core import pii
 
+from ..selectors import PLATES_SHOWN
+
 register = template.Library()
 
 
@@ -40,16 +42,19 @@ def masked(customer, field: str, can_reveal: bool) -> dict:
 def plates(customer) -> str:
     """Built in Python rather than an included template: it runs once per row of the busiest
     lists (a surname search), where an include per row costs more than the row itself."""
-    shown = customer.vehicles_preview
-    if not shown:
+    vehicles = customer.vehicle_list
+    if not vehicles:
         return mark_safe('<span class="plates"><span class="text-muted">—</span></span>')
     links = format_html_join(
         "",
         '<a href="{}" class="me-1">{}</a>',
-        ((reverse("customers:vehicle_detail", args=[v.pk]), str(v)) for v in shown),
+        (
+            (reverse("customers:vehicle_detail", args=[v.pk]), str(v))
+            for v in vehicles[:PLATES_SHOWN]
+        ),
     )
-    more = shown[-1].vehicles_after
-    if more:
+    more = len(vehicles) - PLATES_SHOWN
+    if more > 0:
         links = format_html(
             '{}<a class="badge rounded-pill text-bg-light border plates-more" href="{}"'
             ' title="另有 {} 辆车,见客户档案">+{}</a>',
