@@ -159,7 +159,7 @@ def advisor_pages():
     advisor = Client()
     advisor.log_in("advisor")
     advisor.page("/", "工作台", "查找客户或车辆", "最近进厂")
-    _, text = advisor.page("/archive/search/?q=" + urllib.parse.quote("王"), "搜索“王”", "按 姓名 查找")
+    _, text = advisor.page("/archive/search/?q=" + urllib.parse.quote("王"), "搜索“王”", "按 姓氏 查找")
     found = re.search(r"共 (\d+) 条结果", text)
     if not found or int(found.group(1)) == 0:
         raise Failed("the search for 王 found nothing in the demo data")
