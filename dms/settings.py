@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.callbacks",
     "apps.complaints",
     "apps.care",
+    "apps.dashboard",  # the top layer: reads every other app, none imports it
 ]
 
 MIDDLEWARE = [
@@ -103,7 +104,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:home"
+LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -7,6 +7,7 @@ admin.site.site_header = "售后DMS 系统管理"
 admin.site.site_title = "售后DMS"
 
 urlpatterns = [
+    path("", include("apps.dashboard.urls")),
     path("", include("apps.accounts.urls")),
     path("archive/", include("apps.customers.urls")),
     path("settings/", include("apps.core.urls")),

@@ -7,6 +7,7 @@ from django.db import connection
 from apps.accounts.roles import ROLES
 from apps.core.settings import forget_cached
 from tests.factories.accounts import UserFactory
+from tests.factories.core import rules_in_cache
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -48,3 +49,10 @@ def role_client(client, user_with_role):
 @pytest.fixture(params=[role.code for role in ROLES])
 def any_role(request):
     return request.param
+
+
+@pytest.fixture
+def settings_row(db):
+    """The settings row exists before the test, so page query counts do not include
+    its creation."""
+    rules_in_cache()

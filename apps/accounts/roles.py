@@ -55,6 +55,7 @@ ROLES = (
             "customers.import_archive",
             "customers.accept_invalid_vin",
             "customers.add_salesfile",
+            "customers.merge_customer",
             "customers.view_piireveal",
         ),
     ),
@@ -78,7 +79,7 @@ ROLES_BY_CODE = {role.code: role for role in ROLES}
 
 # The navigation, in menu order; an item shows only to users with its permission.
 NAVIGATION = (
-    NavItem("工作台", "accounts:home", ""),
+    NavItem("工作台", "dashboard:home", ""),
     NavItem("客户档案", "customers:customer_list", "customers.view_customer"),
     NavItem("车辆", "customers:vehicle_list", "customers.view_vehicle"),
     NavItem("销售档案", "customers:salesfile_list", "customers.view_salesfile"),

@@ -5,14 +5,13 @@ from . import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", views.DmsLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(
             template_name="accounts/password_change.html",
-            success_url=reverse_lazy("accounts:home"),
+            success_url=reverse_lazy("dashboard:home"),
         ),
         name="password_change",
     ),

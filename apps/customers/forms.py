@@ -1,7 +1,6 @@
 """Forms of the archive: they validate and normalise input, services do the writes."""
 
 import datetime as dt
-import re
 
 import django_filters
 from django import forms
@@ -9,7 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from apps.core.calendar import day_start
+from apps.core.form_messages import OwnMessagesMixin, UniqueByDatabaseMixin
 from apps.core.pii import PiiField
+from apps.core.text import normalize_text
 
 from .models import Customer, PiiReveal, SalesFile, Vehicle
 from .selectors import vin_already_accepted
@@ -18,15 +19,21 @@ from .validators import (
     normalize_credit_code,
     normalize_id_number,
     normalize_mobile,
+    normalize_phone_other,
     normalize_plate,
     normalize_vin,
+    validate_delivered_on,
 )
 
-_PHONE_SEPARATORS = re.compile(r"[\s\-·.()()]")
 DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerRulesForm(OwnMessagesMixin, forms.ModelForm):
+    """The customer rules of a form (normalising, person/company fields); CustomerForm
+    adds that uniqueness is the database's, and the Django admin uses this one as is."""
+
+    typed_identifiers = ("mobile", "phone_other", "id_number", "credit_code")
+
     class Meta:
         model = Customer
         fields = [
@@ -57,14 +64,8 @@ class CustomerForm(forms.ModelForm):
             "marketing_consent": "依《个人信息保护法》仅对同意的客户发短信;回复“退订”即取消。",
         }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Typed numbers may carry spaces, dashes or +86; normalize_mobile strips them.
-        self.fields["mobile"].max_length = 20
-        self.fields["mobile"].widget.attrs["maxlength"] = 20
-
     def clean_name(self):
-        name = " ".join(self.cleaned_data["name"].split())
+        name = normalize_text(self.cleaned_data["name"])
         if not name:
             raise ValidationError("请填写姓名或单位名称。")
         return name
@@ -74,7 +75,7 @@ class CustomerForm(forms.ModelForm):
 
     def clean_phone_other(self):
         # Stored as digits, the form the search box looks up (0755-26001234 → 075526001234).
-        return _PHONE_SEPARATORS.sub("", self.cleaned_data["phone_other"])
+        return normalize_phone_other(self.cleaned_data["phone_other"])
 
     def clean_id_number(self):
         value = self.cleaned_data["id_number"]
@@ -96,7 +97,13 @@ class CustomerForm(forms.ModelForm):
         return data
 
 
-class VehicleForm(forms.ModelForm):
+class CustomerForm(UniqueByDatabaseMixin, CustomerRulesForm):
+    pass
+
+
+class VehicleForm(OwnMessagesMixin, UniqueByDatabaseMixin, forms.ModelForm):
+    typed_identifiers = ("vin", "plate")
+
     vin_exception_reason = forms.CharField(
         label="VIN校验位例外原因",
         required=False,
@@ -173,8 +180,10 @@ class VehicleForm(forms.ModelForm):
         return data
 
 
-class OwnerChangeForm(forms.Form):
-    new_owner_mobile = forms.CharField(label="新车主手机号", max_length=20)
+class OwnerChangeForm(OwnMessagesMixin, forms.Form):
+    typed_identifiers = ("new_owner_mobile",)
+
+    new_owner_mobile = forms.CharField(label="新车主手机号")
     new_owner_name = forms.CharField(label="新车主姓名", max_length=100)
     on = forms.DateField(label="过户日期", widget=DATE_INPUT)
     note = forms.CharField(label="说明", max_length=200, required=False)
@@ -182,18 +191,21 @@ class OwnerChangeForm(forms.Form):
     def clean_new_owner_mobile(self):
         return normalize_mobile(self.cleaned_data["new_owner_mobile"])
 
+    def clean_new_owner_name(self):
+        return normalize_text(self.cleaned_data["new_owner_name"])
+
     def clean(self):
         data = super().clean()
         mobile, name = data.get("new_owner_mobile"), data.get("new_owner_name")
         if mobile and name:
-            owner = Customer.objects.filter(mobile=mobile, name=name.strip()).first()
+            owner = Customer.objects.filter(mobile=mobile, name=name).first()
             if owner is None:
                 raise ValidationError("找不到该手机号和姓名的客户,请先新建客户档案。")
             data["new_owner"] = owner
         return data
 
 
-class SalesFileForm(forms.ModelForm):
+class SalesFileForm(OwnMessagesMixin, forms.ModelForm):
     class Meta:
         model = SalesFile
         fields = [
@@ -214,8 +226,13 @@ class SalesFileForm(forms.ModelForm):
             self.add_error("invoiced_on", "开票日期不能晚于交车日期。")
         return data
 
+    def clean_delivered_on(self):
+        delivered = self.cleaned_data["delivered_on"]
+        validate_delivered_on(delivered)
+        return delivered
 
-class SalesDocumentsForm(forms.Form):
+
+class SalesDocumentsForm(OwnMessagesMixin, forms.Form):
     kinds = forms.MultipleChoiceField(
         label="本次收到的资料",
         choices=SalesFile.Document.choices,
@@ -224,7 +241,7 @@ class SalesDocumentsForm(forms.Form):
     received_on = forms.DateField(label="收到日期", widget=DATE_INPUT)
 
 
-class ImportForm(forms.Form):
+class ImportForm(OwnMessagesMixin, forms.Form):
     file = forms.FileField(label="Excel 文件(.xlsx)")
     accept_invalid_vin = forms.BooleanField(
         label="保留仅校验位错误的 VIN(车辆将标记待核)", required=False
@@ -258,6 +275,32 @@ def created_from(queryset, name, value):
 def created_to(queryset, name, value):
     """Rows created on or before the day `value`."""
     return queryset.filter(created_at__lt=day_start(value + dt.timedelta(days=1)))
+
+
+class CustomerMergeForm(OwnMessagesMixin, forms.Form):
+    duplicate = forms.ModelChoiceField(
+        label="要并入本档案的重复档案",
+        queryset=Customer.objects.none(),
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label="合并原因",
+        max_length=200,
+        help_text="如:同一人重复建档、旧系统导入时姓名写法不同。合并后不能撤销,请核对后再提交。",
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duplicate"].queryset = candidates
+        self.fields["duplicate"].label_from_instance = lambda c: f"{c.name}(客户编号 {c.pk})"
+
+
+class PlateFreeForm(OwnMessagesMixin, forms.Form):
+    reason = forms.CharField(
+        label="释放原因",
+        max_length=80,
+        help_text="如:车辆已转籍、车牌录错在本车、车牌已换发到另一辆车。",
+    )
 
 
 class CustomerFilter(django_filters.FilterSet):

@@ -19,10 +19,11 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from apps.core.text import normalize_text
 from apps.workorders.models import Payer, WorkOrder, WorkOrderLine
 
-from .models import Customer, ImportBatch, Vehicle, VehicleOwnership
-from .services import derive_from_id_number
+from . import services
+from .models import Customer, ImportBatch, Vehicle
 from .validators import (
     VIN_CHECK_DIGIT_CODE,
     id_number_birthday,
@@ -31,6 +32,7 @@ from .validators import (
     normalize_credit_code,
     normalize_id_number,
     normalize_mobile,
+    normalize_phone_other,
     normalize_plate,
     normalize_vin,
 )
@@ -71,7 +73,7 @@ SHEETS = {
         Column("姓名*", "name", required=True, example="张伟", max_length=100),
         Column("类型", "kind", "customer_kind", example="个人"),
         Column("手机*", "mobile", "mobile", required=True, example="13812345678"),
-        Column("其他电话", "phone_other", example="0755-26001234", max_length=20),
+        Column("其他电话", "phone_other", "phone_other", example="0755-26001234"),
         Column("身份证号", "id_number", "id_number", example="11010519491231002X"),
         Column("统一社会信用代码", "credit_code", "credit_code"),
         Column("地址", "address", example="深圳市南山区科技园"),
@@ -149,7 +151,15 @@ def template_workbook() -> io.BytesIO:
         for index, column in enumerate(columns, start=1):
             letter = get_column_letter(index)
             sheet.column_dimensions[letter].width = max(12, len(column.header) * 2 + 4)
-            if column.kind in ("text", "mobile", "id_number", "credit_code", "vin", "plate"):
+            if column.kind in (
+                "text",
+                "mobile",
+                "phone_other",
+                "id_number",
+                "credit_code",
+                "vin",
+                "plate",
+            ):
                 for row in range(2, 5002):  # text format keeps long numbers exact
                     sheet[f"{letter}{row}"].number_format = "@"
             choices = CHOICES.get(column.kind) or (YES_NO if column.kind == "bool" else None)
@@ -189,7 +199,9 @@ def _convert(column: Column, value, *, accept_invalid_vin: bool):
             raise CellError("必填,不能为空。")
         # Blank means "not given": it never overwrites a value already in the archive.
         return (
-            "" if column.kind in ("text", "mobile", "id_number", "credit_code", "plate") else None
+            ""
+            if column.kind in ("text", "mobile", "phone_other", "id_number", "credit_code", "plate")
+            else None
         )
     kind = column.kind
     try:
@@ -222,6 +234,8 @@ def _convert(column: Column, value, *, accept_invalid_vin: bool):
             return CHOICES[kind][text]
         if kind == "mobile":
             return normalize_mobile(text)
+        if kind == "phone_other":
+            return normalize_phone_other(text)
         if kind == "id_number":
             if isinstance(value, float | int):
                 raise CellError(
@@ -484,10 +498,18 @@ def _write(parsed: Parsed, batch: ImportBatch) -> dict:
 
     mobiles = {mobile for mobile, _ in parsed.customers}
     existing = {(c.mobile, c.name): c for c in Customer.objects.filter(mobile__in=mobiles)}
-    customers = {}
+    customers, new_customers = {}, []
     for key, values in parsed.customers.items():
         values = {k: v for k, v in values.items() if not k.startswith("_")}
-        customer = existing.get(key)
+        # The key as the services store it (one text normaliser), so a re-import finds it.
+        values["name"] = normalize_text(values["name"])
+        lookup = (key[0], values["name"])
+        customer = existing.get(lookup)
+        kind = values.get("kind") or (customer.kind if customer else Customer.Kind.PERSON)
+        if kind == Customer.Kind.COMPANY:
+            # A company has no resident ID, nor the birthday and sex derived from one.
+            values.pop("id_number", None)
+            values.pop("sex", None)
         id_number = values.get("id_number") or (customer.id_number if customer else "")
         if id_number:
             # The ID number decides birthday and sex: a sheet disagreeing with it must not
@@ -496,60 +518,45 @@ def _write(parsed: Parsed, batch: ImportBatch) -> dict:
             values["sex"] = id_number_sex(id_number)
         if customer is None:
             customer = Customer(**{k: v for k, v in values.items() if v is not None})
-            derive_from_id_number(customer)
-            customer.save()
+            new_customers.append(customer)
+            existing[lookup] = customer
             counts["customers_created"] += 1
-        elif _changed(customer, values):
-            derive_from_id_number(customer)
-            customer.save()
+        elif _changed(customer, values) and customer.pk is not None:
+            services.customer_save(customer=customer)
             counts["customers_updated"] += 1
         customers[key] = customer
+    services.customers_create_many(customers=new_customers)
 
     existing_vehicles = {v.vin: v for v in Vehicle.objects.filter(vin__in=list(parsed.vehicles))}
+    new_vehicles = []
     for vin, values in parsed.vehicles.items():
         owner = customers[(values["owner_mobile"], values["owner_name"])]
         fields = {
             k: v for k, v in values.items() if not k.startswith("_") and not k.startswith("owner_")
         }
         vehicle = existing_vehicles.get(vin)
-        valid = is_vin_check_digit_valid(vin)
-        exception = (
-            {}
-            if valid
-            else {
-                "vin_check_digit_valid": False,
-                "vin_exception_reason": batch.invalid_vin_reason or "旧系统导入",
-                "vin_exception_by": batch.created_by,
-            }
-        )
         if vehicle is None:
             given = {k: v for k, v in fields.items() if v is not None}
-            vehicle = Vehicle.objects.create(owner=owner, **given, **exception)
-            VehicleOwnership.objects.create(
-                vehicle=vehicle,
-                customer=owner,
-                started_on=vehicle.sale_date or today,
-                note=f"导入:{batch.original_name}"[:200],
-            )
-            counts["vehicles_created"] += 1
+            if not is_vin_check_digit_valid(vin):
+                given["vin_exception_reason"] = batch.invalid_vin_reason or "旧系统导入"
+                given["vin_exception_by"] = batch.created_by
+            vehicle = Vehicle(owner=owner, **given)
+            new_vehicles.append(vehicle)
             existing_vehicles[vin] = vehicle
+            counts["vehicles_created"] += 1
             continue
         if vehicle.owner_id != owner.pk:
-            VehicleOwnership.objects.filter(vehicle=vehicle, ended_on__isnull=True).update(
-                ended_on=today
-            )
-            VehicleOwnership.objects.create(
+            services.vehicle_change_owner(
                 vehicle=vehicle,
-                customer=owner,
-                started_on=today,
+                new_owner=owner,
+                on=today,
                 note=f"导入过户:{batch.original_name}"[:200],
             )
-            vehicle.owner = owner
             counts["owners_changed"] += 1
-            vehicle.save()
         if _changed(vehicle, fields):
-            vehicle.save()
+            services.vehicle_save(vehicle=vehicle, by=batch.created_by)
             counts["vehicles_updated"] += 1
+    services.vehicles_register_many(vehicles=new_vehicles, note=f"导入:{batch.original_name}"[:200])
 
     numbers = list(parsed.work_orders)
     done = set(WorkOrder.objects.filter(number__in=numbers).values_list("number", flat=True))
@@ -578,6 +585,13 @@ def _write(parsed: Parsed, batch: ImportBatch) -> dict:
         )
         counts["work_orders_created"] += 1
     WorkOrderLine.objects.bulk_create(lines, batch_size=2000)
+    # Segments of the customers this file created or gave history to, by the monthly rule.
+    touched = {c.pk for c in new_customers} | {
+        existing_vehicles[order["vin"]].owner_id
+        for number, order in parsed.work_orders.items()
+        if number not in done
+    }
+    services.customers_recompute_segments(on=today, customer_ids=touched)
     return counts
 
 

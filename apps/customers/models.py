@@ -76,9 +76,10 @@ class Customer(TimeStampedModel):
             ("export_customer", "导出客户名单"),
             ("import_archive", "导入客户档案"),
             ("accept_invalid_vin", "保留校验位错误的VIN"),
+            ("merge_customer", "合并重复的客户档案"),
         ]
         indexes = [
-            models.Index(fields=["mobile"], name="customer_mobile_idx"),
+            # A whole-mobile lookup reads customer_mobile_name_unique (mobile first).
             models.Index(Right("mobile", 4), name="customer_mobile_last4_idx"),
             models.Index(fields=["phone_other"], name="customer_phone_other_idx"),
             models.Index(fields=["id_number"], name="customer_id_number_idx"),
@@ -87,7 +88,8 @@ class Customer(TimeStampedModel):
             # A one-character search is a surname: its matches in id order, straight from
             # the index (newest first, keyset pages, bounded counts read the index alone).
             models.Index(Left("name", 1), F("id"), name="customer_surname_idx"),
-            models.Index(fields=["created_at"], name="customer_created_at_idx"),
+            # The list's keyset order (created_at, id) and the creation-date filters.
+            models.Index(fields=["created_at", "id"], name="customer_created_id_idx"),
             # PostgreSQL also has trigram and pattern-ops indexes on name (migration
             # 0001_archive, PostgresOnlyRunSQL): customer_name_trgm_idx,
             # customer_name_prefix_idx, customer_name_suffix_idx.
@@ -98,6 +100,13 @@ class Customer(TimeStampedModel):
                 condition=~models.Q(id_number=""),
                 name="customer_id_number_unique",
                 violation_error_message="该身份证号已登记在另一位客户名下。",
+            ),
+            # The import's merge key: one archive per person. services.customer_create turns
+            # a violation into a sentence linking to the existing customer.
+            models.UniqueConstraint(
+                fields=["mobile", "name"],
+                name="customer_mobile_name_unique",
+                violation_error_message="已有同名、同手机号的客户档案。",
             ),
         ]
 
@@ -110,7 +119,7 @@ class Customer(TimeStampedModel):
 
 
 class Vehicle(TimeStampedModel):
-    vin = models.CharField("VIN", max_length=17, unique=True)
+    vin = models.CharField("VIN", max_length=17)
     vin_check_digit_valid = models.BooleanField("VIN校验位正确", default=True)
     vin_exception_reason = models.CharField("VIN校验位例外原因", max_length=200, blank=True)
     vin_exception_by = models.ForeignKey(
@@ -146,8 +155,25 @@ class Vehicle(TimeStampedModel):
         indexes = [
             models.Index(fields=["plate"], name="vehicle_plate_idx"),
             models.Index(Right("vin", 6), name="vehicle_vin_last6_idx"),
-            models.Index(fields=["created_at"], name="vehicle_created_at_idx"),
+            # The list's keyset order (created_at, id) and the creation-date filters.
+            models.Index(fields=["created_at", "id"], name="vehicle_created_id_idx"),
             # PostgreSQL also has vehicle_plate_trgm_idx (trigrams on plate, migration 0001).
+        ]
+        # Named, so the services can tell which rule a write broke and say it in Chinese
+        # with the other vehicle (services._raise_for_violation).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vin"],
+                name="vehicle_vin_unique",
+                violation_error_message="该 VIN 已登记在另一辆车上。",
+            ),
+            # A plate is on one vehicle at a time; it moves only after vehicle_free_plate.
+            models.UniqueConstraint(
+                fields=["plate"],
+                condition=~models.Q(plate=""),
+                name="vehicle_plate_unique",
+                violation_error_message="该车牌已登记在另一辆车上。",
+            ),
         ]
 
     def __str__(self):
@@ -182,6 +208,37 @@ class VehicleOwnership(TimeStampedModel):
         return f"{self.vehicle} · {self.customer}"
 
 
+class CustomerMerge(TimeStampedModel):
+    """A duplicate customer merged into the one kept: who, when, why and what moved.
+
+    The duplicate row is deleted; its last state stays in the customer history
+    (simple_history records the deletion with every field).
+    """
+
+    kept = models.ForeignKey(
+        Customer, verbose_name="保留的客户", on_delete=models.PROTECT, related_name="merges"
+    )
+    duplicate_id = models.PositiveBigIntegerField("被合并的客户编号")
+    duplicate_name = models.CharField("被合并的客户姓名", max_length=100)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="合并人",
+        on_delete=models.PROTECT,
+        null=True,  # null: merged by the data migration that preceded the unique constraint
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField("合并原因", max_length=200)
+    moved = models.JSONField("转移的记录", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "客户合并记录"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.duplicate_name}(#{self.duplicate_id})→ {self.kept}"
+
+
 class SalesFile(TimeStampedModel):
     """销售档案: one per vehicle sold here, with the checklist of documents received."""
 
@@ -212,12 +269,14 @@ class SalesFile(TimeStampedModel):
         verbose_name = verbose_name_plural = "销售档案"
         ordering = ["-delivered_on", "-id"]
         indexes = [
+            # The keyset orders of the sales-file lists: open and late files by due day,
+            # the others by delivery day (core.pagination; customers.selectors).
             models.Index(
-                fields=["documents_due_on"],
+                fields=["documents_due_on", "id"],
                 condition=models.Q(documents_completed_on__isnull=True),
-                name="salesfile_open_due_idx",
+                name="salesfile_open_due_id_idx",
             ),
-            models.Index(fields=["delivered_on"], name="salesfile_delivered_on_idx"),
+            models.Index(fields=["delivered_on", "id"], name="salesfile_delivered_id_idx"),
         ]
 
     def __str__(self):

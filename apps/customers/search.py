@@ -40,10 +40,11 @@ from dataclasses import dataclass, field
 from django.db.models import CharField, F, Func, Q, QuerySet
 from django.db.models.functions import Left, Reverse, Right
 
+from apps.core.pagination import KeysetPage, decode_cursor, encode_cursor, keyset_page
 from apps.workorders.models import WorkOrder
 
 from .models import Customer, Vehicle
-from .selectors import customer_list, keyset_page
+from .selectors import vehicles_preview
 from .validators import PROVINCES
 
 _CLEAN = re.compile(r"[\s\-·]")
@@ -94,8 +95,8 @@ class Section:
     rows: list = field(default_factory=list)
     total: int = 0
     capped: bool = False  # more than COUNT_CAP match: total is COUNT_CAP
-    newer: int | str | None = None
-    older: int | str | None = None
+    newer: str | None = None  # keyset cursors (apps.core.pagination)
+    older: str | None = None
     hint: str = ""
 
     @property
@@ -206,12 +207,14 @@ def _work_order_filter(q: str) -> tuple[Q | None, list[str], str]:
 
 
 def _customers(condition: Q) -> QuerySet[Customer]:
-    return customer_list(
-        base=Customer.objects.alias(
+    return (
+        Customer.objects.alias(
             mobile_last4=Right("mobile", 4),
             name_reversed=Reverse("name"),
             surname=Left("name", 1),
-        ).filter(condition)
+        )
+        .filter(condition)
+        .prefetch_related(vehicles_preview())
     )
 
 
@@ -235,45 +238,55 @@ def _bounded_count(queryset: QuerySet) -> tuple[int, bool]:
     return min(count, COUNT_CAP), count > COUNT_CAP
 
 
-def _work_order_page(queryset, *, after: str | None, before: str | None, size: int):
-    """Work orders by number, newest first, continuing after/before a number: the prefix
-    index reads its own order (an id order would sort every WO2019… row). Same contract as
-    selectors.keyset_page, keyed on the number instead of the id."""
-    if before is not None:
-        rows = list(queryset.filter(number_bytes__gt=before).order_by("number_bytes")[: size + 1])
-        has_more_newer = len(rows) > size
-        rows = list(reversed(rows[:size]))
-        return (
-            rows,
-            rows[0].number if rows and has_more_newer else None,
-            (rows[-1].number if rows else None),
+# Sort orders of the sections (keyset pages): newest first. Work orders by number, in byte
+# order: the prefix index serves both the match and the order (an id order would first sort
+# every WO2019… row), and numbers carry their date.
+_NEWEST_FIRST = ("-id",)
+_NUMBER_ORDER = ("-number",)
+
+
+def _work_order_page(queryset: QuerySet, *, after, before, size: int) -> KeysetPage:
+    """One page of work orders by number, newest first. The same contract and cursors as
+    apps.core.pagination.keyset_page, which orders by fields in the database's collation;
+    here the order is the byte order of ByteOrder("number"), the one the index holds."""
+
+    def cursor(row) -> str:
+        return encode_cursor(row, order=_NUMBER_ORDER)
+
+    newest_first = queryset.order_by(F("number_bytes").desc())
+    boundary = decode_cursor(before, model=WorkOrder, order=_NUMBER_ORDER)
+    if boundary is not None:
+        found = list(
+            queryset.filter(number_bytes__gt=boundary[0]).order_by("number_bytes")[: size + 1]
         )
-    if after is not None:
-        queryset = queryset.filter(number_bytes__lt=after)
-    rows = list(queryset.order_by(F("number_bytes").desc())[: size + 1])
-    has_more_older = len(rows) > size
-    rows = rows[:size]
-    newer = rows[0].number if rows and after is not None else None
-    older = rows[-1].number if rows and has_more_older else None
-    return rows, newer, older
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+        if found:
+            rows = list(reversed(found[:size]))
+            previous = cursor(rows[0]) if len(found) > size else None
+            return KeysetPage(rows, previous, cursor(rows[-1]), size)
+    else:
+        boundary = decode_cursor(after, model=WorkOrder, order=_NUMBER_ORDER)
+        if boundary is not None:
+            found = list(newest_first.filter(number_bytes__lt=boundary[0])[: size + 1])
+            if found:
+                rows = found[:size]
+                return KeysetPage(
+                    rows, cursor(rows[0]), cursor(rows[-1]) if len(found) > size else None, size
+                )
+    found = list(newest_first[: size + 1])  # the first page, also for a stale cursor
+    rows = found[:size]
+    return KeysetPage(rows, None, cursor(rows[-1]) if len(found) > size else None, size)
 
 
 def _fill(section: Section, queryset: QuerySet, *, size: int, after, before) -> None:
     """One page of `queryset` into `section`, and its count (no query when one page holds
     every match: the page is the count)."""
     if section.name == "work_orders":
-        rows, newer, older = _work_order_page(queryset, after=after, before=before, size=size)
+        page = _work_order_page(queryset, after=after, before=before, size=size)
     else:
-        rows, newer, older = keyset_page(
-            queryset, after=_int_or_none(after), before=_int_or_none(before), size=size
-        )
-    section.rows, section.newer, section.older = rows, newer, older
+        page = keyset_page(queryset, order=_NEWEST_FIRST, after=after, before=before, size=size)
+    section.rows, section.newer, section.older = page.rows, page.previous, page.next
     if not section.paged:
-        section.total = len(rows)
+        section.total = len(page.rows)
     else:
         section.total, section.capped = _bounded_count(queryset)
 

@@ -2,15 +2,26 @@
 
 import datetime as dt
 
-from django.db.models import Count, F, Max, Prefetch, QuerySet, Sum
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.core.calendar import day_start
-from apps.workorders.models import WorkOrder, WorkOrderLine
+from apps.core.pagination import KeysetPage, keyset_page
+from apps.workorders import selectors as workorder_selectors
+from apps.workorders.models import WorkOrder
+from apps.workorders.selectors import is_paid_visit, paid_visits
 
-from .models import Customer, ImportBatch, PiiReveal, SalesFile, Vehicle, VehicleOwnership
-
-PAGE_SIZE = 25  # rows per list page: one screen on a 10-inch tablet
+from .models import (
+    Customer,
+    CustomerMerge,
+    ImportBatch,
+    PiiReveal,
+    SalesDocument,
+    SalesFile,
+    Vehicle,
+    VehicleOwnership,
+)
 
 
 def archive_stats() -> dict:
@@ -22,34 +33,19 @@ def archive_stats() -> dict:
     }
 
 
-def recent_visits(*, limit: int) -> list[WorkOrder]:
-    return list(
-        WorkOrder.objects.select_related("vehicle", "customer").order_by("-opened_at")[:limit]
-    )
-
-
-def keyset_page(queryset: QuerySet, *, after: int | None, before: int | None, size=PAGE_SIZE):
-    """One page of `queryset` ordered by -id, continuing after/before a row id.
-
-    Keyset pagination reads `size` index entries whatever the page (OFFSET reads every row
-    before the page: 1.2 s at row 950,000 against 0.1 ms, STYLE.md). Returns (rows,
-    previous_cursor, next_cursor); a cursor is the id to continue from, or None at an end.
-    """
-    if before is not None:
-        rows = list(queryset.filter(id__gt=before).order_by("id")[: size + 1])
-        has_more_newer = len(rows) > size
-        rows = list(reversed(rows[:size]))
-        newer = rows[0].id if rows and has_more_newer else None
-        older = rows[-1].id if rows else None
-        return rows, newer, older
-    if after is not None:
-        queryset = queryset.filter(id__lt=after)
-    rows = list(queryset.order_by("-id")[: size + 1])
-    has_more_older = len(rows) > size
-    rows = rows[:size]
-    newer = rows[0].id if rows and after is not None else None
-    older = rows[-1].id if rows and has_more_older else None
-    return rows, newer, older
+# The order of each list (keyset pages need a total order: the id breaks ties). Each has
+# an index on the same columns (models.py).
+CUSTOMER_LIST_ORDER = ("-created_at", "-id")  # 建档 newest first
+VEHICLE_LIST_ORDER = ("-created_at", "-id")  # 登记 newest first
+SALES_FILE_ORDER = {
+    "late": ("documents_due_on", "id"),  # most overdue first
+    "open": ("documents_due_on", "id"),  # due soonest first
+    "late_completed": ("-delivered_on", "-id"),  # latest delivery first
+    "all": ("-delivered_on", "-id"),
+}
+# The work lists show how many files they hold; the archive states grow with the years
+# and are not counted on every page view.
+SALES_FILE_STATES_COUNTED = ("late", "open")
 
 
 # Plates listed per customer in lists; the rest is "+N", so a fleet of 12 cars keeps its
@@ -68,22 +64,24 @@ def vehicles_preview() -> Prefetch:
     return Prefetch("vehicles", queryset=vehicles, to_attr="vehicle_list")
 
 
-def customer_list(*, base: QuerySet[Customer]) -> QuerySet[Customer]:
-    return base.prefetch_related(vehicles_preview())
+def customer_list(*, base: QuerySet[Customer], after: str | None, before: str | None) -> KeysetPage:
+    """One page of customers (the filtered `base`), newest record first, with their
+    plates: 2 queries."""
+    customers = base.prefetch_related(vehicles_preview())
+    return keyset_page(customers, order=CUSTOMER_LIST_ORDER, after=after, before=before)
 
 
-def vehicle_list(*, base: QuerySet[Vehicle]) -> QuerySet[Vehicle]:
-    return base.select_related("owner")
+def vehicle_list(*, base: QuerySet[Vehicle], after: str | None, before: str | None) -> KeysetPage:
+    """One page of vehicles (the filtered `base`), newest record first, with owners."""
+    return keyset_page(
+        base.select_related("owner"), order=VEHICLE_LIST_ORDER, after=after, before=before
+    )
 
 
 def customer_card(*, customer_id: int) -> Customer:
     """The customer info card (客户售后信息卡): the customer, every vehicle they own or
     owned (current ones first, then the latest sold), each vehicle's sales file and every
     visit with its lines, in 4 queries: customer, ownerships, visits, lines."""
-    lines = WorkOrderLine.objects.order_by("id")
-    visits = WorkOrder.objects.select_related("advisor", "vehicle").prefetch_related(
-        Prefetch("lines", queryset=lines)
-    )
     return (
         Customer.objects.prefetch_related(
             Prefetch(
@@ -94,14 +92,14 @@ def customer_card(*, customer_id: int) -> Customer:
                     "vehicle", "vehicle__sales_file"
                 ).order_by(F("ended_on").desc(nulls_first=True), "-started_on"),
             ),
-            Prefetch("work_orders", queryset=visits.order_by("-opened_at")),
+            workorder_selectors.visits_prefetch(related=("advisor", "vehicle")),
         )
     ).get(pk=customer_id)
 
 
 def visit_summary(work_orders: list[WorkOrder]) -> dict:
     """Totals and continuity for the card, from the already-loaded visits (no query)."""
-    paid = [wo for wo in work_orders if wo.customer_paid_amount > 0]
+    paid = [wo for wo in work_orders if is_paid_visit(wo)]
     gaps = [
         (newer.opened_at - older.opened_at).days
         for newer, older in zip(work_orders, work_orders[1:], strict=False)
@@ -118,7 +116,8 @@ def visit_summary(work_orders: list[WorkOrder]) -> dict:
 
 
 def vehicle_detail(*, vehicle_id: int) -> Vehicle:
-    lines = WorkOrderLine.objects.order_by("id")
+    """The vehicle page: owner, sales file and its documents, owner history, and every
+    visit with its lines, in 5 queries."""
     return (
         Vehicle.objects.select_related("owner", "sales_file", "vin_exception_by")
         .prefetch_related(
@@ -128,12 +127,7 @@ def vehicle_detail(*, vehicle_id: int) -> Vehicle:
                     "-started_on", "-id"
                 ),
             ),
-            Prefetch(
-                "work_orders",
-                queryset=WorkOrder.objects.select_related("customer", "advisor")
-                .prefetch_related(Prefetch("lines", queryset=lines))
-                .order_by("-opened_at"),
-            ),
+            workorder_selectors.visits_prefetch(related=("customer", "advisor")),
             "sales_file__documents",
         )
         .get(pk=vehicle_id)
@@ -141,21 +135,54 @@ def vehicle_detail(*, vehicle_id: int) -> Vehicle:
 
 
 def sales_files(*, state: str, on: dt.date) -> QuerySet[SalesFile]:
-    """Sales files by document state: 'late' (due passed, incomplete), 'open', 'all'."""
-    files = SalesFile.objects.select_related("vehicle", "vehicle__owner").annotate(
-        received_count=Count("documents")
-    )
+    """Sales files by document state on day `on`: 'late' (due passed, incomplete),
+    'open' (incomplete), 'late_completed' (completed after the due day), 'all'."""
+    files = SalesFile.objects.all()
     if state == "late":
         files = files.filter(documents_completed_on__isnull=True, documents_due_on__lt=on)
     elif state == "open":
         files = files.filter(documents_completed_on__isnull=True)
     elif state == "late_completed":
         files = files.filter(documents_completed_on__gt=F("documents_due_on"))
-    return files.order_by("documents_due_on", "id")
+    return files
+
+
+def _with_vehicle_and_documents(files: QuerySet[SalesFile]) -> QuerySet[SalesFile]:
+    # The count of received documents as a subquery per row (not a join with GROUP BY),
+    # so that the page itself stays a plain scan of the index on its order.
+    received = (
+        SalesDocument.objects.filter(sales_file=OuterRef("pk"))
+        .order_by()
+        .values("sales_file")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return files.select_related("vehicle", "vehicle__owner").annotate(
+        received_count=Coalesce(Subquery(received), 0)
+    )
+
+
+def sales_file_page(
+    *, state: str, on: dt.date, after: str | None, before: str | None
+) -> KeysetPage:
+    """One page of the sales files in `state`, in that state's order (SALES_FILE_ORDER),
+    with vehicles, owners and the number of documents received: 1 query."""
+    return keyset_page(
+        _with_vehicle_and_documents(sales_files(state=state, on=on)),
+        order=SALES_FILE_ORDER[state],
+        after=after,
+        before=before,
+    )
+
+
+def sales_files_count(*, state: str, on: dt.date) -> int:
+    return sales_files(state=state, on=on).count()
 
 
 def sales_files_late(*, limit: int) -> list[SalesFile]:
-    return list(sales_files(state="late", on=timezone.localdate())[:limit])
+    """The most overdue files, for the 工作台."""
+    files = sales_files(state="late", on=timezone.localdate())
+    return list(_with_vehicle_and_documents(files).order_by(*SALES_FILE_ORDER["late"])[:limit])
 
 
 def import_batches(*, limit: int) -> list[ImportBatch]:
@@ -163,10 +190,11 @@ def import_batches(*, limit: int) -> list[ImportBatch]:
 
 
 def spend_and_visits(*, since: dt.date) -> QuerySet:
-    """Per customer: paid spend and paid visits since `since` (for segments)."""
+    """Per customer since `since` (for segments): the paid visits (DOMAIN.md §8, warranty
+    and insurance visits included), what the customer paid on them, and the last one."""
     return (
-        WorkOrder.objects.filter(opened_at__gte=day_start(since), customer_paid_amount__gt=0)
-        .exclude(status=WorkOrder.Status.CANCELLED)
+        paid_visits()
+        .filter(opened_at__gte=day_start(since))
         .values("customer_id")
         .annotate(spend=Sum("customer_paid_amount"), visits=Count("id"), last=Max("opened_at"))
     )
@@ -181,6 +209,54 @@ def vin_already_accepted(*, vehicle_id: int | None, vin: str) -> bool:
     )
 
 
-def pii_reveals(*, base: QuerySet[PiiReveal]) -> QuerySet[PiiReveal]:
-    """The reveal log (newest first through keyset_page), with whose and who."""
-    return base.select_related("customer", "revealed_by")
+MERGE_CANDIDATES = 20  # more look-alikes than a manager can compare on one page
+
+
+def merge_candidates(*, customer: Customer) -> QuerySet[Customer]:
+    """Customers who may be the same person: same mobile, same name, or same ID number
+    (the keys customers_merge accepts), with their vehicles, most recent first."""
+    same = Q(mobile=customer.mobile) | Q(name=customer.name)
+    if customer.id_number:
+        same |= Q(id_number=customer.id_number)
+    ids = list(
+        Customer.objects.filter(same)
+        .exclude(pk=customer.pk)
+        .values_list("pk", flat=True)[:MERGE_CANDIDATES]
+    )
+    return (
+        Customer.objects.filter(pk__in=ids)
+        .prefetch_related(Prefetch("vehicles", queryset=Vehicle.objects.order_by("id")))
+        .annotate(visit_count=Count("work_orders", distinct=True))
+        .order_by("-id")
+    )
+
+
+def customer_merges(*, customer: Customer) -> list[CustomerMerge]:
+    return list(CustomerMerge.objects.filter(kept=customer).select_related("merged_by"))
+
+
+def plate_changes(*, vehicle: Vehicle) -> list[dict]:
+    """The vehicle's plate over time, from its history: when, who, from, to, why."""
+    records = list(
+        vehicle.history.select_related("history_user").order_by("history_date", "history_id")
+    )
+    changes = []
+    for older, newer in zip(records, records[1:], strict=False):
+        if older.plate != newer.plate:
+            changes.append(
+                {
+                    "at": newer.history_date,
+                    "by": newer.history_user,
+                    "old": older.plate,
+                    "new": newer.plate,
+                    "reason": newer.history_change_reason or "",
+                }
+            )
+    return list(reversed(changes))
+
+
+def pii_reveals(*, base: QuerySet[PiiReveal], after: str | None, before: str | None) -> KeysetPage:
+    """One page of the reveal log (the filtered `base`), newest first, with whose and who."""
+    return keyset_page(
+        base.select_related("customer", "revealed_by"), order=("-id",), after=after, before=before
+    )

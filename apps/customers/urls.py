@@ -11,11 +11,13 @@ urlpatterns = [
     path("customers/<int:pk>/edit/", views.customer_update, name="customer_update"),
     path("customers/<int:pk>/reveal/<str:field>/", views.customer_reveal, name="customer_reveal"),
     path("pii-reveals/", views.pii_reveal_list, name="pii_reveal_list"),
+    path("customers/<int:pk>/merge/", views.customer_merge, name="customer_merge"),
     path("customers/<int:customer_pk>/vehicles/new/", views.vehicle_create, name="vehicle_create"),
     path("vehicles/", views.vehicle_list, name="vehicle_list"),
     path("vehicles/<int:pk>/", views.vehicle_detail, name="vehicle_detail"),
     path("vehicles/<int:pk>/edit/", views.vehicle_update, name="vehicle_update"),
     path("vehicles/<int:pk>/owner/", views.vehicle_change_owner, name="vehicle_change_owner"),
+    path("vehicles/<int:pk>/free-plate/", views.vehicle_free_plate, name="vehicle_free_plate"),
     path(
         "vehicles/<int:vehicle_pk>/sales-file/new/", views.salesfile_create, name="salesfile_create"
     ),

@@ -9,10 +9,13 @@ import re
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from stdnum import exceptions as stdnum_errors
 from stdnum import numdb
 from stdnum.cn import ric, uscc
 from stdnum.util import isdigits
+
+from apps.core.text import normalize_text
 
 # ISO 3779 / GB 16735: letters I, O and Q never appear in a VIN.
 VIN_ALPHABET = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
@@ -40,7 +43,21 @@ _PLATE_NEW_ENERGY = re.compile(
     rf"^[{PROVINCES}][{_PLATE_LETTER}]([DF][{_PLATE_LETTER}0-9][0-9]{{4}}|[0-9]{{5}}[DF])$"
 )
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
-_SEPARATORS = re.compile(r"[\s\-·.]")
+# What people put between digits or characters: spaces, dashes (ASCII and the ones an input
+# method or a word processor types), middle dots, full stops, slashes and brackets. Applied
+# after normalize_text(), so full-width forms are already half-width.
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−·・.。/()\[\]]")
+# The country code written +86, 0086 or 86 before an 11-digit mobile number.
+_MOBILE_COUNTRY_CODE = re.compile(r"^(?:\+86|0086|86)(?=1\d{10}$)")
+# Other phone: a landline with area code (0755-26001234 → 075526001234), an extension
+# (转 / ext / x / #) kept after "转", or a second mobile.
+_PHONE_OTHER = re.compile(r"^\+?[0-9]{5,16}(?:转[0-9]{1,6})?$")
+_EXTENSION = re.compile(r"(?:转|ext\.?|x|#)\s*([0-9]{1,6})$", re.IGNORECASE)
+
+
+def _compact(value) -> str:
+    """The one normaliser (apps.core.text) then every separator removed."""
+    return _SEPARATORS.sub("", normalize_text(value))
 
 
 def vin_check_digit(vin: str) -> str:
@@ -51,7 +68,7 @@ def vin_check_digit(vin: str) -> str:
 
 
 def normalize_vin(value: str, *, allow_bad_check_digit: bool = False) -> str:
-    vin = _SEPARATORS.sub("", value or "").upper()
+    vin = _compact(value).upper()
     if len(vin) != 17:
         raise ValidationError(f"VIN 必须是 17 位,当前为 {len(vin)} 位。", code="vin_length")
     bad = sorted({ch for ch in vin if ch not in VIN_ALPHABET})
@@ -72,7 +89,7 @@ def is_vin_check_digit_valid(vin: str) -> bool:
 
 
 def normalize_plate(value: str) -> str:
-    plate = _SEPARATORS.sub("", value or "").upper()
+    plate = _compact(value).upper()
     if _PLATE_REGULAR.match(plate) or _PLATE_NEW_ENERGY.match(plate):
         return plate
     raise ValidationError(
@@ -82,11 +99,42 @@ def normalize_plate(value: str) -> str:
 
 
 def normalize_mobile(value: str) -> str:
-    mobile = _SEPARATORS.sub("", str(value or ""))
-    mobile = re.sub(r"^(\+?86)(?=1\d{10}$)", "", mobile)
+    """13812345678 from the ways people type it: "138 1234 5678", "138-1234-5678",
+    "+86 138 1234 5678", "0086 13812345678", full-width digits, non-breaking spaces."""
+    mobile = _MOBILE_COUNTRY_CODE.sub("", _compact(value))
     if not _MOBILE.match(mobile):
         raise ValidationError("手机号应为 11 位数字,以 13-19 开头。", code="mobile")
     return mobile
+
+
+def validate_delivered_on(value: date) -> None:
+    """A sales file is opened at or after delivery: a delivery date in the future is a typo."""
+    if value > timezone.localdate():
+        raise ValidationError("交车日期不能晚于今天:销售档案在交车后建立。", code="future_delivery")
+
+
+def normalize_phone_other(value) -> str:
+    """Another phone, stored as digits so the search box finds it ("0755-2600 1234" →
+    "075526001234"; an extension "0755-26001234 ext 802" → "075526001234转802"); a mobile
+    number in any typed form is stored as normalize_mobile() stores it."""
+    text = normalize_text(value)
+    if not text:
+        return ""
+    extension = ""
+    found = _EXTENSION.search(text)
+    if found:
+        extension = "转" + found.group(1)
+        text = text[: found.start()]
+    number = _SEPARATORS.sub("", text)
+    if _MOBILE.match(_MOBILE_COUNTRY_CODE.sub("", number)) and not extension:
+        return _MOBILE_COUNTRY_CODE.sub("", number)
+    number += extension
+    if not _PHONE_OTHER.match(number) or len(number) > 20:
+        raise ValidationError(
+            "其他电话格式不正确:请填写带区号的座机(如 0755-26001234)或手机号。",
+            code="phone_other",
+        )
+    return number
 
 
 def normalize_id_number(value: str) -> str:
@@ -95,7 +143,7 @@ def normalize_id_number(value: str) -> str:
     (440305 南山区 exists from 1983), but the code is the holder's residence when the
     number was issued, so a Nanshan resident born in 1950 rightly carries 440305. stdnum
     also raises KeyError for an unknown county of a known province."""
-    number = _SEPARATORS.sub("", value or "").upper()
+    number = _compact(value).upper()
     if len(number) != 18:
         raise ValidationError("身份证号应为 18 位。", code="id_length")
     if not isdigits(number[:17]):
@@ -128,7 +176,7 @@ def id_number_sex(number: str) -> str:
 
 
 def normalize_credit_code(value: str) -> str:
-    code = _SEPARATORS.sub("", value or "").upper()
+    code = _compact(value).upper()
     try:
         return uscc.validate(code)
     except stdnum_errors.InvalidLength:

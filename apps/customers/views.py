@@ -18,9 +18,11 @@ from . import importing, selectors, services, tasks
 from .forms import (
     CustomerFilter,
     CustomerForm,
+    CustomerMergeForm,
     ImportForm,
     OwnerChangeForm,
     PiiRevealFilter,
+    PlateFreeForm,
     SalesDocumentsForm,
     SalesFileForm,
     VehicleFilter,
@@ -29,11 +31,6 @@ from .forms import (
 from .models import ArchiveSettings, Customer, ImportBatch, PiiReveal, SalesFile, Vehicle
 from .search import SEARCH_SECTIONS, normalize_query, search_archive
 from .templatetags.archive import pii_value_context
-
-
-def _cursor(request, name):
-    value = cursor_param(request, name)
-    return int(value) if value and value.isdigit() else None
 
 
 @require_perm("customers.view_customer")
@@ -71,10 +68,10 @@ def _filtered_page(request, filter_class, model, selector) -> dict:
     """One keyset page of a filtered list: the context every archive list renders."""
     filterset = filter_class(request.GET, queryset=model.objects.all())
     base = filterset.qs if filterset.is_valid() else model.objects.none()
-    rows, newer, older = selectors.keyset_page(
-        selector(base=base), after=_cursor(request, "after"), before=_cursor(request, "before")
+    page = selector(
+        base=base, after=cursor_param(request, "after"), before=cursor_param(request, "before")
     )
-    return {"filter": filterset, "rows": rows, "newer": newer, "older": older}
+    return {"filter": filterset, "page": page}
 
 
 @require_perm("customers.view_customer")
@@ -135,7 +132,7 @@ def customer_create(request):
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = services.customer_save(customer=form.save(commit=False))
+            customer = services.customer_create(customer=form.save(commit=False))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -149,13 +146,52 @@ def customer_update(request, pk):
     customer = get_object_or_404(Customer, pk=pk)
     form = CustomerForm(request.POST or None, instance=customer)
     if request.method == "POST" and form.is_valid():
-        services.customer_save(customer=form.save(commit=False))
-        messages.success(request, "客户档案已保存。")
-        return redirect("customers:customer_detail", pk=customer.pk)
+        try:
+            services.customer_save(customer=form.save(commit=False))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "客户档案已保存。")
+            return redirect("customers:customer_detail", pk=customer.pk)
     return render(
         request,
         "customers/customer_form.html",
         {"form": form, "title": f"编辑客户:{customer.name}", "customer": customer},
+    )
+
+
+@require_perm("customers.merge_customer")
+def customer_merge(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    candidates = selectors.merge_candidates(customer=customer)
+    form = CustomerMergeForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        duplicate = form.cleaned_data["duplicate"]
+        try:
+            services.customers_merge(
+                keep=customer,
+                duplicate=duplicate,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"已将 {duplicate.name}(客户编号 {duplicate.pk})合并到本档案。"
+            )
+            return redirect("customers:customer_detail", pk=customer.pk)
+    return render(
+        request,
+        "customers/customer_merge.html",
+        {
+            "form": form,
+            "customer": customer,
+            "candidates": list(candidates),
+            "merges": selectors.customer_merges(customer=customer),
+            "title": f"合并重复档案:{customer.name}",
+            "can_view_pii": request.user.has_perm("customers.view_pii"),
+        },
     )
 
 
@@ -177,6 +213,7 @@ def vehicle_detail(request, pk):
         {
             "vehicle": vehicle,
             "visits": list(vehicle.work_orders.all()),
+            "plate_changes": selectors.plate_changes(vehicle=vehicle),
             "can_view_pii": request.user.has_perm("customers.view_pii"),
         },
     )
@@ -188,10 +225,10 @@ def vehicle_create(request, customer_pk):
     form = VehicleForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         vehicle = form.save(commit=False)
-        vehicle.owner = owner
         try:
-            services.vehicle_save(
+            services.vehicle_register(
                 vehicle=vehicle,
+                owner=owner,
                 by=request.user,
                 vin_exception_reason=form.cleaned_data.get("vin_exception_reason", ""),
             )
@@ -230,10 +267,42 @@ def vehicle_update(request, pk):
     )
 
 
+@require_perm("customers.change_vehicle")
+def vehicle_free_plate(request, pk):
+    vehicle = get_object_or_404(Vehicle.objects.select_related("owner"), pk=pk)
+    if not vehicle.plate:
+        messages.info(request, "本车没有登记车牌。")
+        return redirect("customers:vehicle_detail", pk=vehicle.pk)
+    form = PlateFreeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        plate = vehicle.plate
+        try:
+            services.vehicle_free_plate(
+                vehicle=vehicle, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"已释放车牌 {plate},该车牌现在可以登记到其他车辆。")
+            return redirect("customers:vehicle_detail", pk=vehicle.pk)
+    return render(
+        request,
+        "customers/vehicle_free_plate.html",
+        {"form": form, "vehicle": vehicle, "title": f"释放车牌:{vehicle.plate}"},
+    )
+
+
 @require_perm("customers.change_vehicleownership")
 def vehicle_change_owner(request, pk):
     vehicle = get_object_or_404(Vehicle.objects.select_related("owner"), pk=pk)
-    form = OwnerChangeForm(request.POST or None, initial={"on": timezone.localdate()})
+    initial = {"on": timezone.localdate()}
+    to = request.GET.get("to", "")
+    if to.isdigit():
+        # From the duplicate-VIN message: the customer the vehicle was being registered for.
+        new_owner = Customer.objects.filter(pk=int(to)).only("mobile", "name").first()
+        if new_owner is not None:
+            initial |= {"new_owner_mobile": new_owner.mobile, "new_owner_name": new_owner.name}
+    form = OwnerChangeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.vehicle_change_owner(
@@ -257,22 +326,29 @@ def vehicle_change_owner(request, pk):
 @require_perm("customers.view_salesfile")
 def salesfile_list(request):
     state = request.GET.get("state", "late")
-    if state not in {"late", "open", "late_completed", "all"}:
+    if state not in selectors.SALES_FILE_ORDER:
         state = "late"
-    files = selectors.sales_files(state=state, on=timezone.localdate())
-    rows, newer, older = selectors.keyset_page(
-        files, after=_cursor(request, "after"), before=_cursor(request, "before")
+    today = timezone.localdate()
+    page = selectors.sales_file_page(
+        state=state,
+        on=today,
+        after=cursor_param(request, "after"),
+        before=cursor_param(request, "before"),
+    )
+    total = (
+        selectors.sales_files_count(state=state, on=today)
+        if state in selectors.SALES_FILE_STATES_COUNTED
+        else None
     )
     return render(
         request,
         "customers/salesfile_list.html",
         {
-            "files": rows,
+            "page": page,
             "state": state,
-            "newer": newer,
-            "older": older,
+            "total": total,
             "document_total": len(SalesFile.Document.choices),
-            "today": timezone.localdate(),
+            "today": today,
         },
     )
 
@@ -286,9 +362,15 @@ def salesfile_create(request, vehicle_pk):
     if request.method == "POST" and form.is_valid():
         sales_file = form.save(commit=False)
         sales_file.vehicle = vehicle
-        services.sales_file_save(sales_file=sales_file)
-        messages.success(request, f"已建立销售档案,资料应于 {sales_file.documents_due_on} 前交齐。")
-        return redirect("customers:salesfile_detail", pk=sales_file.pk)
+        try:
+            services.sales_file_save(sales_file=sales_file)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"已建立销售档案,资料应于 {sales_file.documents_due_on} 前交齐。"
+            )
+            return redirect("customers:salesfile_detail", pk=sales_file.pk)
     return render(
         request,
         "customers/salesfile_form.html",

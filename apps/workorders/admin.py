@@ -17,5 +17,10 @@ class WorkOrderAdmin(admin.ModelAdmin):
     raw_id_fields = ("vehicle", "customer", "advisor")
     inlines = [WorkOrderLineInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The status moves only through the work-order flow; a visit's vehicle and customer
+        # move only with the archive's services (transfer, merge).
+        return ("status",) if obj is None else ("status", "vehicle", "customer")
+
 
 admin.site.register(ServiceSettings, AreaSettingsAdmin)

@@ -5,6 +5,7 @@ notice; every deadline in working days uses it."""
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -69,7 +70,9 @@ def test_an_entered_year_overrides_the_package(user_with_role):
     assert not is_working_day(dt.date(2026, 10, 7))
 
 
+@time_machine.travel(dt.datetime(2027, 10, 1, 10, 0, tzinfo=dt.UTC), tick=False)
 def test_a_sales_file_deadline_follows_the_entered_year(user_with_role):
+    # Pinned after the delivery: a sales file is never dated in the future.
     vehicle = VehicleFactory()
     before = SalesFile(vehicle=vehicle, delivered_on=dt.date(2027, 9, 30), salesperson="李思琪")
     customer_services.sales_file_save(sales_file=before)

@@ -259,7 +259,7 @@ def test_clean_file_imports_customers_vehicles_owners_and_work_orders(manager):
     ) == (
         Customer.Kind.PERSON,
         "13812345678",
-        "0755-26001234",
+        "075526001234",  # digits, as the form stores it (normalize_phone_other)
         "440305198506150011",
         dt.date(1985, 6, 15),
         "M",
@@ -553,27 +553,49 @@ def test_id_number_of_another_customer_in_the_system_is_refused(manager):
     assert list(Customer.objects.values_list("name", flat=True)) == ["李强"]
 
 
-@pytest.mark.parametrize(
-    ("column", "value", "expected"),
-    [
-        ("phone_other", "0755-26001234 / 0755-26001235", "D 其他电话"),
-        ("name", "张" * 101, "A 姓名*"),
-    ],
-)
-def test_customer_text_longer_than_its_field_is_a_cell_error(manager, column, value, expected):
-    # Given a cell longer than the archive's field (其他电话 holds 20, 姓名 100 characters)
-    row = customer_row(**{column: value})
+def test_customer_text_longer_than_its_field_is_a_cell_error(manager):
+    # Given a name longer than the archive's field (姓名 holds 100 characters)
+    value = "张" * 101
+    row = customer_row(name=value)
 
     # When it is imported
     batch = run_import(xlsx({CUSTOMERS: [row]}), by=manager)
 
     # Then the file is rejected with the cell named, instead of failing as a system error
-    limit = {"phone_other": 20, "name": 100}[column]
     assert batch.status == ImportBatch.Status.REJECTED
     assert batch.errors == [
-        error(CUSTOMERS, 2, expected, f"最多 {limit} 个字符,当前为 {len(value)} 个。")
+        error(CUSTOMERS, 2, "A 姓名*", f"最多 100 个字符,当前为 {len(value)} 个。")
     ]
     assert Customer.objects.count() == 0
+
+
+def test_two_numbers_in_the_other_phone_cell_are_a_cell_error(manager):
+    row = customer_row(phone_other="0755-26001234 / 0755-26001235")
+
+    batch = run_import(xlsx({CUSTOMERS: [row]}), by=manager)
+
+    assert batch.status == ImportBatch.Status.REJECTED
+    assert batch.errors == [
+        error(
+            CUSTOMERS,
+            2,
+            "D 其他电话",
+            "其他电话格式不正确:请填写带区号的座机(如 0755-26001234)或手机号。",
+        )
+    ]
+    assert Customer.objects.count() == 0
+
+
+def test_phones_typed_as_people_type_them_are_imported_in_the_forms_canonical_form(manager):
+    # Given phones with a country code, spaces, full-width digits and a non-breaking space
+    row = customer_row(mobile="+86 １３８ 1234\u00a05678", phone_other="(0755) 2600 1234 转 8")
+
+    batch = run_import(xlsx({CUSTOMERS: [row]}), by=manager)
+
+    # Then they are stored as the customer form stores them
+    assert batch.status == ImportBatch.Status.SUCCEEDED, batch.errors
+    customer = Customer.objects.get()
+    assert (customer.mobile, customer.phone_other) == ("13812345678", "075526001234转8")
 
 
 def test_vehicle_model_name_longer_than_its_field_is_a_cell_error(manager):
@@ -983,3 +1005,45 @@ def test_template_has_the_three_sheets_with_the_import_headers():
     for title, columns in importing.SHEETS.items():
         header = next(workbook[title].iter_rows(max_row=1, values_only=True))
         assert list(header) == [column.header for column in columns]
+
+
+def test_a_company_row_with_an_id_number_stores_no_id_number_sex_or_birthday(manager):
+    # Given a company row carrying a resident ID number (which the customer form refuses)
+    row = customer_row(
+        name="深圳市某某物流有限公司", kind="单位", id_number="440305198506150011", sex="男"
+    )
+
+    batch = run_import(xlsx({CUSTOMERS: [row]}), by=manager)
+
+    # Then the company is imported without the ID number nor what it would imply
+    assert batch.status == ImportBatch.Status.SUCCEEDED, batch.errors
+    company = Customer.objects.get()
+    assert (company.kind, company.id_number, company.sex, company.birthday) == (
+        Customer.Kind.COMPANY,
+        "",
+        "",
+        None,
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_imported_customers_get_their_segment_from_their_imported_history(manager):
+    # Given a customer with four paid visits in the last twelve months (重要客户: 4 visits)
+    history = [
+        history_row(f"WO{month}", VIN_A, opened_on=f"2025-{month:02d}-01", amount=100)
+        for month in (5, 7, 9, 11)
+    ]
+    content = xlsx(
+        {
+            CUSTOMERS: [customer_row(), customer_row(name="李娜", mobile="13912345678")],
+            VEHICLES: [vehicle_row(VIN_A)],
+            HISTORY: history,
+        }
+    )
+
+    batch = run_import(content, by=manager)
+
+    assert batch.status == ImportBatch.Status.SUCCEEDED, batch.errors
+    segments = dict(Customer.objects.values_list("name", "segment"))
+    assert segments == {"张伟": Customer.Segment.MAJOR, "李娜": Customer.Segment.SMALL}
+    assert set(Customer.objects.values_list("segment_computed_on", flat=True)) == {TODAY}

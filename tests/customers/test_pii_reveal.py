@@ -83,7 +83,7 @@ def test_the_birthday_next_to_a_masked_id_number_is_hidden_even_from_the_advisor
 
     assert _dd(body, "customer-mobile")  # the card rendered
     assert "1985-06-15" not in body
-    assert '女 / <span id="customer-birthday">****-**-**</span>' in body
+    assert ' / <span id="customer-birthday">****-**-**</span>' in body
 
 
 def test_a_birthday_without_an_id_number_shows_to_the_advisor_not_to_the_supervisor(role_client):
@@ -242,7 +242,7 @@ def test_revealing_a_number_the_customer_does_not_have_is_a_404_and_not_logged(r
 
 
 def _log_rows(response) -> list[tuple[str, str, str]]:
-    rows = response.context["rows"]
+    rows = response.context["page"].rows
     return [(row.revealed_by.display_name, row.customer.name, row.field) for row in rows]
 
 
@@ -318,7 +318,7 @@ def test_the_log_pages_by_keyset_and_its_queries_do_not_grow(
     with django_assert_num_queries(7):
         first = client.get(reverse("customers:pii_reveal_list"))
 
-    assert [r.page for r in first.context["rows"]] == [f"/{n}" for n in range(29, 4, -1)]
-    second = client.get(reverse("customers:pii_reveal_list"), {"after": first.context["older"]})
-    assert [r.page for r in second.context["rows"]] == ["/4", "/3", "/2", "/1", "/0"]
-    assert second.context["older"] is None
+    assert [r.page for r in first.context["page"].rows] == [f"/{n}" for n in range(29, 4, -1)]
+    second = client.get(reverse("customers:pii_reveal_list"), {"after": first.context["page"].next})
+    assert [r.page for r in second.context["page"].rows] == ["/4", "/3", "/2", "/1", "/0"]
+    assert second.context["page"].next is None

@@ -461,11 +461,15 @@ def test_a_search_by_the_whole_mobile_lists_it_masked_in_the_results(advisor_cli
 FIXED_QUERIES = 5
 
 
+# The last character of a plate 粤A8888_: 34 different plates (a plate is on one vehicle).
+PLATE_TAILS = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
 def _people_named_wang(count: int, *, start: int = 0) -> None:
     """`count` customers named 王…, each with a car whose plate starts 粤A8888."""
     for serial in range(start, start + count):
         owner = CustomerFactory(name=f"王{serial:02d}", mobile=f"1370000{serial:04d}")
-        VehicleFactory(owner=owner, plate=f"粤A8888{serial % 10}")
+        VehicleFactory(owner=owner, plate=f"粤A8888{PLATE_TAILS[serial]}")
 
 
 def test_a_surname_search_runs_seven_queries(advisor_client, django_assert_num_queries):
@@ -527,17 +531,17 @@ def test_a_whole_key_opens_its_record_after_a_fixed_number_of_queries(
 @pytest.mark.parametrize("query", ["王", "粤A8888", "8888"])
 def test_the_number_of_queries_does_not_grow_with_the_number_of_matches(advisor_client, query):
     _page_size(10)
-    _people_named_wang(30)
+    _people_named_wang(12)
     with CaptureQueriesContext(connection) as few:
         few_response = _search(advisor_client, query)
-    _people_named_wang(270, start=30)
+    _people_named_wang(22, start=12)
     with CaptureQueriesContext(connection) as many:
         many_response = _search(advisor_client, query)
 
     # Both are more than a page: one page of rows, one bounded count.
     few_result, many_result = few_response.context["result"], many_response.context["result"]
-    assert (few_result.count, len(few_result.customers + few_result.vehicles)) == (30, 10)
-    assert (many_result.count, len(many_result.customers + many_result.vehicles)) == (300, 10)
+    assert (few_result.count, len(few_result.customers + few_result.vehicles)) == (12, 10)
+    assert (many_result.count, len(many_result.customers + many_result.vehicles)) == (34, 10)
     assert [q["sql"][:60] for q in many] == [q["sql"][:60] for q in few]
 
 
@@ -589,7 +593,8 @@ SHAPES = [
     ("张", "customer", ["customer_surname_idx"]),
     ("伟芳", "customer", ["customer_name_prefix_idx", "customer_name_suffix_idx"]),
     ("5678", "customer", ["customer_mobile_last4_idx"]),
-    ("13812345678", "customer", ["customer_mobile_idx", "customer_phone_other_idx"]),
+    # (mobile, name) is unique: its index serves a whole-mobile lookup.
+    ("13812345678", "customer", ["customer_mobile_name_unique", "customer_phone_other_idx"]),
     ("075526001234", "customer", ["customer_phone_other_idx"]),
     (
         ZHANG_ID_NUMBER,
@@ -726,7 +731,7 @@ def test_a_whole_vin_reads_the_unique_vin_index(archive):
 
     plan = _plan(sql)
 
-    assert _uses(plan, r"customers_vehicle_vin_\w+"), plan
+    assert _uses(plan, "vehicle_vin_unique"), plan
 
 
 def test_the_name_fragment_index_is_on_upper_name_as_icontains_compiles(archive):

@@ -21,6 +21,7 @@ from apps.customers.validators import (
     normalize_credit_code,
     normalize_id_number,
     normalize_mobile,
+    normalize_phone_other,
     normalize_plate,
     normalize_vin,
     vin_check_digit,
@@ -64,6 +65,20 @@ def test_vin_with_a_correct_check_digit_is_accepted_unchanged(vin):
 
 def test_vin_is_upper_cased_and_stripped_of_spaces_and_dashes():
     assert normalize_vin(" lsvau218x-n2183294 ") == "LSVAU218XN2183294"
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "  LSVAU218XN2183294\t",
+        "\u00a0LSVAU218XN2183294\u00a0",
+        "LSVAU 218XN 218 3294",
+        "ＬＳＶＡＵ２１８ＸＮ２１８３２９４",
+        "\u3000LSVAU218XN2183294\u3000",
+    ],
+)
+def test_a_pasted_vin_loses_its_spaces_before_the_length_is_checked(pasted):
+    assert normalize_vin(pasted) == "LSVAU218XN2183294"
 
 
 @pytest.mark.parametrize(("vin", "length"), [("LSVAU218XN218329", 16), ("LSVAU218XN21832945", 18)])
@@ -234,6 +249,14 @@ def test_malformed_plates_are_refused_with_a_chinese_example(plate):
         "138-1234-5678",
         "138.1234.5678",
         "138·1234·5678",
+        "0086 138 1234 5678",
+        "(+86) 138-1234-5678",
+        "１３８１２３４５６７８",  # full-width digits, as a Chinese input method types them
+        "＋８６ １３８ １２３４ ５６７８",
+        "138\u00a01234\u00a05678",  # non-breaking spaces pasted from a web page
+        "138\u30001234\u30005678",  # ideographic spaces
+        "\ufeff138 1234 5678\u200b",  # zero-width characters from chat apps
+        "138–1234—5678",  # en and em dashes a word processor types
         13812345678,  # Excel gives a number when the column is not text
     ],
 )
@@ -265,6 +288,31 @@ def test_malformed_mobiles_are_refused(mobile):
 
     assert error.code == "mobile"
     assert error.messages == ["手机号应为 11 位数字,以 13-19 开头。"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("0755-26001234", "075526001234"),
+        ("(0755) 2600 1234", "075526001234"),
+        ("０７５５－２６００１２３４", "075526001234"),
+        ("0755-26001234 转 802", "075526001234转802"),
+        ("0755-26001234 ext. 802", "075526001234转802"),
+        ("075526001234转802", "075526001234转802"),  # already canonical: unchanged
+        ("+86 139 0000 0001", "13900000001"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_other_phone_is_stored_as_digits_whatever_the_typing(typed, stored):
+    assert normalize_phone_other(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["0755-26001234 / 0755-26001235", "见备注", "12"])
+def test_an_other_phone_that_is_not_one_number_is_refused(typed):
+    error = _refusal(normalize_phone_other, typed)
+
+    assert error.code == "phone_other"
 
 
 # --- resident ID numbers -------------------------------------------------------------

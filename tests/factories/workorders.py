@@ -4,7 +4,8 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from apps.workorders.models import WorkOrder, WorkOrderLine
+from apps.workorders.models import Payer, WorkOrder, WorkOrderLine
+from tests.factories.clock import local_datetime
 from tests.factories.customers import VehicleFactory
 
 
@@ -35,3 +36,36 @@ class WorkOrderLineFactory(factory.django.DjangoModelFactory):
     quantity = Decimal("1.00")
     unit_price = Decimal("180.00")
     amount = Decimal("180.00")
+
+
+def visit(
+    vehicle, *, on: dt.date, total: str, paid: str, lines=("更换机油", "更换机滤"), payer=None
+) -> WorkOrder:
+    """A visit of `vehicle` by its current owner on `on` (10:00 local), one line per
+    description in `lines`."""
+    work_order = WorkOrderFactory(
+        vehicle=vehicle,
+        customer=vehicle.owner,
+        opened_at=local_datetime(on),
+        total_amount=Decimal(total),
+        customer_paid_amount=Decimal(paid),
+    )
+    for description in lines:
+        WorkOrderLineFactory(
+            work_order=work_order, description=description, payer=payer or Payer.CUSTOMER
+        )
+    return work_order
+
+
+def visits_every_month(vehicles, *, count: int, lines=("工时", "配件")) -> list[WorkOrder]:
+    """`count` paid visits 30 days apart from 2020-01-01, taking `vehicles` in turn."""
+    return [
+        visit(
+            vehicles[serial % len(vehicles)],
+            on=dt.date(2020, 1, 1) + dt.timedelta(days=30 * serial),
+            total="100.00",
+            paid="100.00",
+            lines=lines,
+        )
+        for serial in range(count)
+    ]

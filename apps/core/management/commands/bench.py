@@ -5,8 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils import timezone
 
-from apps.core import bench, demo
-from apps.customers.models import Customer
+from apps.core import benchmark, seeding
 
 
 class Command(BaseCommand):
@@ -20,18 +19,23 @@ class Command(BaseCommand):
         if connection.vendor != "postgresql":
             self.stderr.write("make bench measures PostgreSQL: set DATABASE_URL.")
             raise SystemExit(1)
-        wanted = demo.CUSTOMERS_PER_YEAR * years
-        have = Customer.objects.count()
-        if have < wanted:
-            if have:
-                self.stderr.write(f"{have} customers found, {wanted} wanted: reseed an empty DB.")
+        statuses = seeding.seeded(years=years)
+        short = [status for status in statuses if status.have < status.wanted]
+        if short:
+            partial = next((status for status in short if status.have), None)
+            if partial is not None:
+                self.stderr.write(
+                    f"{partial.have} {partial.noun} found, {partial.wanted} wanted:"
+                    " reseed an empty DB."
+                )
                 raise SystemExit(1)
             self.stdout.write(f"seeding {years} years (seed {seed}) …")
             start = time.perf_counter()
-            demo.seed(
-                years=years, seed_value=seed, today=timezone.localdate(), log=self.stdout.write
+            seeding.seed_all(
+                seeding.DemoRun(seed=seed, years=years, now=timezone.now(), log=self.stdout.write)
             )
             self.stdout.write(f"seeded in {time.perf_counter() - start:.0f} s")
         else:
-            self.stdout.write(f"reusing the seeded data ({have} customers)")
-        bench.run(out_dir=settings.VAR_DIR / "bench", log=self.stdout.write)
+            found = " · ".join(f"{status.have} {status.noun}" for status in statuses)
+            self.stdout.write(f"reusing the seeded data ({found})")
+        benchmark.run(out_dir=settings.VAR_DIR / "bench", log=self.stdout.write)

@@ -1,12 +1,11 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from apps.core import demo
-from apps.customers.models import Customer
+from apps.core import seeding
 
 
 class Command(BaseCommand):
-    help = "Build a realistic demo dealership (deterministic for a given --seed and day)."
+    help = "Build a realistic demo dealership (deterministic for a given --seed and moment)."
 
     def add_arguments(self, parser):
         parser.add_argument("--years", type=int, default=1, help="years of history (default 1)")
@@ -16,18 +15,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, years, seed, if_empty, **options):
-        if if_empty and Customer.objects.exists():
-            demo.ensure_demo_users()
+        run = seeding.DemoRun(seed=seed, years=years, now=timezone.now(), log=self.stdout.write)
+        if if_empty and any(status.have for status in seeding.seeded(years=years)):
+            seeding.seed_all(run, load=False)
             self.stdout.write("演示数据已存在,跳过生成。")
         else:
             self.stdout.write(f"生成 {years} 年的演示数据(seed={seed})……")
-            counts = demo.seed(
-                years=years, seed_value=seed, today=timezone.localdate(), log=self.stdout.write
-            )
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"完成:{counts['customers']} 位客户,{counts['vehicles']} 辆车,"
-                    f"{counts['work_orders']} 张工单,{counts['lines']} 行明细。"
-                )
-            )
-        self.stdout.write(f"演示账号:角色代码即用户名,密码 {demo.DEMO_PASSWORD}")
+            seeding.seed_all(run)
+            self.stdout.write(self.style.SUCCESS(f"完成:{','.join(run.summary)}。"))
+        for note in run.notes:
+            self.stdout.write(note)

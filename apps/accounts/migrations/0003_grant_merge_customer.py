@@ -4,11 +4,11 @@ from apps.accounts.roles import sync_role_groups
 
 
 class Migration(migrations.Migration):
-    """Managers may list the reveal log (customers.view_piireveal, new in customers 0003)."""
+    """The manager role gains customers.merge_customer (roles.py)."""
 
     dependencies = [
         ("accounts", "0002_role_groups"),
-        ("customers", "0005_pii_reveal_log"),
+        ("customers", "0003_customer_merge_and_named_vin_constraint"),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0004_archive_settings_from_dealership'),
+        ('customers', '0008_merge_settings_and_integrity'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

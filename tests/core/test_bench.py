@@ -1,0 +1,98 @@
+"""`manage.py bench` (make bench) on a small demo: it seeds an empty database or reuses a
+seeded one, refuses a half-seeded one, and measures the same operations, by the same
+names, as before each app listed its own (so figures stay comparable between runs)."""
+
+import datetime as dt
+import io
+import json
+import re
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from apps.core import benchmark
+from apps.customers import demo as customers_demo
+from apps.customers.models import Customer
+from tests.factories.clock import SHANGHAI
+from tests.factories.customers import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+SMALL = 200  # customers a year
+OPERATIONS = [  # patterns: the card's name says how many visits the chosen card has
+    "search plate fragment",
+    "search VIN last 6",
+    "search phone last 4",
+    r"search surname \(1 char\)",
+    r"search given name \(2 chars\)",
+    r"search full name \(3 chars\)",
+    r"customer card \(\d+ visits\)",
+    r"customer card \(\d+ visits\)",
+    "vehicle detail",
+    "customer list page 1",
+    "customer list page 500",
+    "vehicle list page 1",
+    r"home \(advisor\)",
+]
+
+
+@pytest.fixture
+def small_bench(monkeypatch, settings, tmp_path):
+    monkeypatch.setattr(customers_demo, "CUSTOMERS_PER_YEAR", SMALL)
+    monkeypatch.setattr(benchmark, "WARM_UP", 0)
+    monkeypatch.setattr(benchmark, "RUNS", 2)  # two: the query count must not vary
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+def _bench(err=None, **options) -> list[str]:
+    out = io.StringIO()
+    call_command("bench", stdout=out, stderr=err or io.StringIO(), **options)
+    return out.getvalue().splitlines()
+
+
+@time_machine.travel(dt.datetime(2026, 11, 20, 14, 10, tzinfo=SHANGHAI))
+def test_bench_seeds_an_empty_database_then_measures_every_operation(small_bench):
+    lines = _bench(years=1, seed=5)
+
+    assert lines[0] == "seeding 1 years (seed 5) …"
+    seeded = lines.index(next(line for line in lines if line.startswith("seeded in ")))
+    assert re.fullmatch(r"seeded in \d+ s", lines[seeded])
+    assert re.fullmatch(
+        rf"data: {SMALL} customers · \d+ vehicles · \d+ work orders · \d+ lines",
+        lines[seeded + 1],
+    )
+    assert lines[seeded + 2].split() == [
+        "operation", "median", "ms", "p95", "ms", "queries", "total/SQL", "rows",
+    ]  # fmt: skip
+    measured = lines[seeded + 3 :]
+    assert len(measured) == len(OPERATIONS)
+    for line, name in zip(measured, OPERATIONS, strict=True):
+        assert re.fullmatch(rf"{name} +[\d.]+ +[\d.]+ +\d+ +[\d.]+ +\d+", line), line
+    figures = json.loads((small_bench / "bench" / "latest.json").read_text())
+    assert len(figures) == len(OPERATIONS)
+    for figure, name in zip(figures, OPERATIONS, strict=True):
+        assert re.fullmatch(name, figure["name"]), figure
+
+
+@time_machine.travel(dt.datetime(2026, 11, 20, 14, 10, tzinfo=SHANGHAI))
+def test_bench_reuses_a_seeded_database(small_bench):
+    _bench(years=1, seed=5)
+    customers = list(Customer.objects.values_list("id", flat=True))
+
+    lines = _bench(years=1, seed=6)
+
+    assert lines[0] == f"reusing the seeded data ({SMALL} customers)"
+    assert list(Customer.objects.values_list("id", flat=True)) == customers
+
+
+def test_bench_refuses_a_database_with_part_of_the_data(small_bench):
+    CustomerFactory.create_batch(3)
+    err = io.StringIO()
+
+    with pytest.raises(SystemExit):
+        _bench(err, years=1)
+
+    assert err.getvalue() == f"3 customers found, {SMALL} wanted: reseed an empty DB.\n"
+    assert Customer.objects.count() == 3

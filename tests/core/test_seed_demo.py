@@ -1,0 +1,198 @@
+"""The demo dealership (`seed_demo`): each app's demo module, run in INSTALLED_APPS order;
+deterministic; the same volume per year; nothing dated after the moment it is loaded.
+
+A small dealership keeps these fast: CUSTOMERS_PER_YEAR is patched down (the volume a
+year is a module constant, so the patched run is the real code at a smaller scale).
+"""
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.core import seeding
+from apps.core.discovery import app_modules
+from apps.customers import demo as customers_demo
+from apps.customers.models import Customer, SalesDocument, SalesFile, Vehicle, VehicleOwnership
+from apps.workorders.models import WorkOrder, WorkOrderLine
+from tests.factories.clock import SHANGHAI
+
+pytestmark = pytest.mark.django_db
+
+SMALL = 300  # customers a year: a few visits every day, loaded in a couple of seconds
+# A Friday afternoon: today's visits until now exist, later ones must not.
+LOADED_AT = dt.datetime(2026, 11, 20, 14, 10, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def small_demo(monkeypatch):
+    monkeypatch.setattr(customers_demo, "CUSTOMERS_PER_YEAR", SMALL)
+    monkeypatch.setattr(customers_demo, "BATCH", 200)  # several batches, as at full size
+
+
+def _seed(*, seed=7, years=1, now=LOADED_AT) -> seeding.DemoRun:
+    return seeding.seed_all(seeding.DemoRun(seed=seed, years=years, now=now, log=lambda _: None))
+
+
+def test_every_app_with_demo_data_has_its_own_module_run_lower_layers_first():
+    assert [module.__name__ for module in app_modules("demo")] == [
+        "apps.core.demo",
+        "apps.accounts.demo",
+        "apps.customers.demo",
+        "apps.workorders.demo",
+    ]
+    assert [module.__name__ for module in app_modules("bench")] == [
+        "apps.customers.bench",
+        "apps.workorders.bench",
+        "apps.dashboard.bench",
+    ]
+
+
+@time_machine.travel(LOADED_AT, tick=False)
+def test_nothing_in_the_demo_is_dated_after_the_moment_it_is_loaded(small_demo):
+    now = timezone.now()
+
+    _seed(now=now, years=3)
+
+    today = timezone.localdate()
+    # Not vacuous: the demo has visits today before now, and cars still in the workshop
+    # (opened today or yesterday, delivery still ahead).
+    today_start = dt.datetime.combine(today, dt.time.min, tzinfo=SHANGHAI)
+    assert WorkOrder.objects.filter(opened_at__gte=today_start).exists()
+    in_workshop = WorkOrder.objects.filter(status=WorkOrder.Status.IN_PROGRESS)
+    assert in_workshop.exists()
+    assert not in_workshop.filter(delivered_at__isnull=False).exists()
+    assert not WorkOrder.objects.filter(
+        status=WorkOrder.Status.SETTLED, delivered_at__isnull=True
+    ).exists()
+    latest = WorkOrder.objects.aggregate(opened=Max("opened_at"), delivered=Max("delivered_at"))
+    assert latest["opened"] <= now
+    assert latest["delivered"] <= now
+    for model in apps.get_models():
+        if any(field.name == "created_at" for field in model._meta.fields):
+            newest = model.objects.aggregate(newest=Max("created_at"))["newest"]
+            assert newest is None or newest <= now, model.__name__
+    for model, field in [
+        (Vehicle, "sale_date"),
+        (Vehicle, "mileage_recorded_on"),
+        (VehicleOwnership, "started_on"),
+        (SalesFile, "delivered_on"),
+        (SalesFile, "documents_completed_on"),
+        (SalesDocument, "received_on"),
+        (Customer, "club_joined_on"),
+    ]:
+        assert model.objects.aggregate(last=Max(field))["last"] <= today, f"{model}.{field}"
+
+
+def _fingerprint() -> dict:
+    return {
+        "customers": list(
+            Customer.objects.order_by("mobile").values_list(
+                "name", "mobile", "id_number", "created_at", "segment"
+            )
+        ),
+        "vehicles": list(
+            Vehicle.objects.order_by("vin").values_list(
+                "vin", "plate", "owner__mobile", "created_at", "mileage", "mileage_recorded_on"
+            )
+        ),
+        "visits": list(
+            WorkOrder.objects.order_by("number").values_list(
+                "number", "vehicle__vin", "opened_at", "delivered_at", "status", "total_amount"
+            )
+        ),
+        "sales_files": list(
+            SalesFile.objects.order_by("vehicle__vin").values_list(
+                "vehicle__vin", "documents_due_on", "documents_completed_on"
+            )
+        ),
+    }
+
+
+def _delete_demo_data():
+    for model in (WorkOrderLine, WorkOrder, SalesDocument, SalesFile, VehicleOwnership):
+        model.objects.all().delete()
+    Vehicle.objects.all().delete()
+    Customer.objects.all().delete()
+
+
+def test_the_same_seed_and_moment_give_the_same_dealership(small_demo):
+    _seed(seed=11)
+    first = _fingerprint()
+    _delete_demo_data()
+
+    _seed(seed=11)
+
+    assert _fingerprint() == first
+    _delete_demo_data()
+    _seed(seed=12)
+    assert _fingerprint()["customers"] != first["customers"]
+
+
+def test_the_demo_has_the_volume_of_a_year_per_year(small_demo):
+    _seed(years=2)
+
+    assert Customer.objects.count() == 2 * SMALL
+    vehicles = Vehicle.objects.count()
+    assert 1.1 * 2 * SMALL < vehicles < 1.3 * 2 * SMALL  # one in five customers has two
+    assert VehicleOwnership.objects.filter(ended_on__isnull=True).count() == vehicles
+    created = Customer.objects.values_list("created_at", flat=True)
+    start = LOADED_AT - dt.timedelta(days=2 * 365 + 1)
+    assert min(created) >= start
+    # Sales files only for the cars the store sold (its own brand, bought here).
+    assert not SalesFile.objects.exclude(
+        vehicle__brand="大众", vehicle__owner__source=Customer.Source.BOUGHT_HERE
+    ).exists()
+    assert WorkOrderLine.objects.count() > WorkOrder.objects.count() > 0
+    # Segments are computed from the visits, after they were loaded.
+    assert not Customer.objects.filter(segment_computed_on__isnull=True).exists()
+
+
+@time_machine.travel(LOADED_AT, tick=False)
+def test_seed_demo_prints_its_progress_the_totals_and_the_logins(small_demo):
+    out = io.StringIO()
+
+    call_command("seed_demo", years=1, seed=3, stdout=out)
+
+    lines = out.getvalue().splitlines()
+    counts = (
+        Customer.objects.count(),
+        Vehicle.objects.count(),
+        WorkOrder.objects.count(),
+        WorkOrderLine.objects.count(),
+    )
+    assert lines[0] == "生成 1 年的演示数据(seed=3)……"
+    progress = lines[1:-2]  # the archive's batches, then the visits'
+    assert progress[0].startswith(f"  200/{SMALL} 位客户 · ")
+    assert progress[1] == f"  {SMALL}/{SMALL} 位客户 · {counts[1]} 辆车"
+    assert progress[-1] == f"  {counts[1]}/{counts[1]} 辆车的维修记录 · {counts[2]} 张工单"
+    assert lines[-2] == (
+        f"完成:{counts[0]} 位客户,{counts[1]} 辆车,{counts[2]} 张工单,{counts[3]} 行明细。"
+    )
+    assert lines[-1] == "演示账号:角色代码即用户名,密码 demo1234"
+    logins = get_user_model().objects.filter(username__in=["advisor", "technician", "admin"])
+    assert all(user.check_password("demo1234") for user in logins)
+    assert logins.count() == 3
+
+
+@time_machine.travel(LOADED_AT, tick=False)
+def test_seed_demo_if_empty_keeps_an_existing_demo_and_only_checks_the_logins(small_demo):
+    call_command("seed_demo", years=1, seed=3, stdout=io.StringIO())
+    before = _fingerprint()
+    get_user_model().objects.filter(username="qc").delete()
+    out = io.StringIO()
+
+    call_command("seed_demo", years=1, seed=4, if_empty=True, stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "演示数据已存在,跳过生成。",
+        "演示账号:角色代码即用户名,密码 demo1234",
+    ]
+    assert _fingerprint() == before
+    assert get_user_model().objects.get(username="qc").groups.get().name == "qc"

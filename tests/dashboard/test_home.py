@@ -1,0 +1,104 @@
+"""The 工作台 (home page): the panels of each role, plain words for roles whose module is
+still to come, and a fixed number of queries."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from apps.dashboard.views import UPCOMING
+from tests.factories.customers import SalesFileFactory, VehicleFactory
+from tests.factories.workorders import visit
+from tests.pages import PAGE_QUERIES, html
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("settings_row")]
+
+PANELS = ("查找客户或车辆", "最近进厂", "销售档案资料逾期", "最近导入", "系统管理", "即将上线")
+
+
+def _home(client):
+    response = client.get(reverse("dashboard:home"))
+    assert response.status_code == 200
+    return html(response)
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [
+        ("advisor", {"查找客户或车辆", "最近进厂"}),
+        ("supervisor", {"查找客户或车辆", "最近进厂"}),
+        ("technician", {"即将上线"}),
+        ("qc", {"即将上线"}),
+        ("parts", {"即将上线"}),
+        ("callback", {"查找客户或车辆", "最近进厂", "销售档案资料逾期"}),
+        ("manager", {"查找客户或车辆", "最近进厂", "销售档案资料逾期", "最近导入"}),
+        ("admin", {"查找客户或车辆", "最近进厂", "销售档案资料逾期", "最近导入", "系统管理"}),
+    ],
+)
+def test_each_role_sees_the_panels_of_its_work(role_client, role, shown):
+    body = _home(role_client(role))
+
+    assert {panel for panel in PANELS if panel in body} == shown
+
+
+@pytest.mark.parametrize(
+    ("role", "title", "module"),
+    [
+        ("technician", "我的作业", "“维修工单”和“车间”模块"),
+        ("qc", "待终检车辆", "“车间”模块"),
+        ("parts", "配件出库与库存", "“配件”模块"),
+    ],
+)
+def test_roles_whose_module_is_coming_are_told_what_will_appear(role_client, role, title, module):
+    body = _home(role_client(role))
+
+    assert f'<div class="card-header">{title}</div>' in body
+    assert f"将随{module}上线,届时显示在这里" in body
+    assert body.count('class="card shadow-sm upcoming-panel"') == 1
+    assert "营业时间" in body  # and the dealership's hours, phone and address
+
+
+def test_a_person_holding_two_coming_roles_is_told_about_both(role_client):
+    body = _home(role_client("technician", "parts"))
+
+    assert body.count('class="card shadow-sm upcoming-panel"') == 2
+    for panel in (UPCOMING["technician"], UPCOMING["parts"]):
+        assert panel.title in body
+
+
+def test_the_advisor_sees_the_latest_visits_latest_first(role_client):
+    vehicle = VehicleFactory(plate="粤B12345")
+    older = visit(vehicle, on=dt.date(2026, 3, 1), total="100.00", paid="100.00")
+    newer = visit(vehicle, on=dt.date(2026, 3, 8), total="100.00", paid="100.00")
+
+    response = role_client("advisor").get(reverse("dashboard:home"))
+
+    assert response.context["recent_visits"] == [newer, older]
+    assert "粤B12345" in html(response)
+
+
+@pytest.mark.parametrize(
+    ("role", "own"),
+    [
+        # 3 counts of the archive figures, the latest visits.
+        ("advisor", 4),
+        # those 4, the late sales files, the latest imports.
+        ("manager", 6),
+        # none: the role codes come with the groups the navigation loads anyway.
+        ("technician", 0),
+    ],
+)
+def test_the_home_page_runs_the_same_queries_with_little_or_much_data(
+    role_client, django_assert_num_queries, role, own
+):
+    client = role_client(role)
+    SalesFileFactory(delivered_on=dt.date(2020, 1, 1))
+    with django_assert_num_queries(PAGE_QUERIES + own):
+        _home(client)
+    for serial in range(12):
+        vehicle = VehicleFactory()
+        SalesFileFactory(vehicle=vehicle, delivered_on=dt.date(2020, 1, 1))
+        visit(vehicle, on=dt.date(2026, 1, 1 + serial), total="100.00", paid="100.00")
+
+    with django_assert_num_queries(PAGE_QUERIES + own):
+        _home(client)
