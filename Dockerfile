@@ -1,9 +1,12 @@
 # Production image of the DMS: gunicorn serves the app, whitenoise the static files.
+# It installs requirements-runtime.lock only: the exact versions (with hashes) of what the
+# app needs to run; test and development tools (pytest, ruff, playwright, hypothesis)
+# stay out. `make lock` regenerates the lock from requirements.txt.
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+COPY requirements-runtime.lock .
+RUN pip install --no-cache-dir --require-hashes -r requirements-runtime.lock
 COPY . .
 RUN SECRET_KEY=build-only python manage.py collectstatic --no-input
 EXPOSE 8000

@@ -1,36 +1,61 @@
 """Settings for the dealership DMS, read from the environment (see .env.example).
 
-With nothing set, the app runs on the embedded default: SQLite under var/ and a
-filesystem Celery broker, so `make run` works on a machine with only Python.
-Bad values fail loudly at start-up (django-environ raises ImproperlyConfigured).
+With nothing set but DEBUG=1, the app runs on the embedded default: SQLite under var/ and
+a filesystem Celery broker, so `make run` works on a machine with only Python.
+Bad values fail loudly at start-up with a message naming the variable (dms/environment.py):
+`DEBUG=ture`, a malformed DATABASE_URL, a missing SECRET_KEY outside DEBUG.
 """
 
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from dms import environment
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")  # optional; the real environment wins
 
 # SQLite, the filesystem broker, beat's schedule, media and logs of the embedded default
-# live here; everything below derives its path from VAR_DIR (env.path gives an absolute
-# path; pathlib.Path for the / operator).
-VAR_DIR = Path(env.path("DMS_VAR_DIR", default=BASE_DIR / "var"))
+# live here; everything below derives its path from VAR_DIR. Created here, so
+# `python manage.py …` works on a fresh checkout (SQLite cannot create the folder of its
+# database file).
+VAR_DIR = environment.path("DMS_VAR_DIR", default=BASE_DIR / "var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="")
+DEBUG = environment.boolean("DEBUG", default=False)
+SECRET_KEY = environment.text("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and env.bool("DMS_REQUIRE_SECRET_KEY", default=False):
-        raise environ.ImproperlyConfigured("SECRET_KEY must be set in production")
-    # Development and the embedded default only; production sets SECRET_KEY.
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. In production set it to a long random string, e.g. "
+            "the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'. "
+            "For development set DEBUG=1 instead (make run does)."
+        )
+    # Development only (DEBUG on): sessions signed with it are worthless elsewhere.
     SECRET_KEY = "insecure-dev-only-key-set-SECRET_KEY-in-production"  # noqa: S105
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ALLOWED_HOSTS = environment.items("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = environment.items("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Behind the dealership's HTTPS proxy (README "Production"). All off by default, so the
+# embedded default and the tests work over plain HTTP.
+# The proxy's header that says the original request was HTTPS, e.g.
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https; only behind a proxy that sets it.
+SECURE_PROXY_SSL_HEADER = environment.proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = environment.boolean("SECURE_SSL_REDIRECT", default=False)
+# Strict-Transport-Security: 0 sends none; start small (3600) and raise it to a year
+# (31536000) once HTTPS is known to work, since browsers remember it.
+SECURE_HSTS_SECONDS = environment.integer("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = environment.boolean(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False
+)
+SECURE_HSTS_PRELOAD = environment.boolean("SECURE_HSTS_PRELOAD", default=False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = environment.boolean("SECURE_COOKIES", default=False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.core.admin_config.DmsAdminConfig",  # django.contrib.admin, refusing non-staff with 403
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,6 +68,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_htmx",
+    "csp",
     "simple_history",
     "apps.core",
     "apps.accounts",
@@ -57,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -92,10 +119,10 @@ TEMPLATES = [
 
 # Embedded default: SQLite under var/ when DATABASE_URL is not set.
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'dms.sqlite3'}"),
+    "default": environment.database("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'dms.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_MAX_AGE", environment.integer("CONN_MAX_AGE", default=60))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite serves one writer at a time; wait for the lock instead of failing at once.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
@@ -124,11 +151,11 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_URL = "media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+MEDIA_ROOT = environment.path("MEDIA_ROOT", default=VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": env.str(
+        "BACKEND": environment.text(
             "STATICFILES_STORAGE",
             default="whitenoise.storage.CompressedManifestStaticFilesStorage"
             if not DEBUG
@@ -136,6 +163,25 @@ STORAGES = {
         )
     },
 }
+# Content-Security-Policy (django-csp): scripts, styles, fonts and requests only from our
+# own origin, no inline script or style anywhere (templates keep JS in static/js and CSS
+# in static/css; a test parses every page for inline code). Images may also be data: URLs,
+# which Bootstrap's CSS uses for its form controls' icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads spool to disk
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024  # an import workbook of ~100k rows
 
@@ -144,11 +190,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 SESSION_COOKIE_AGE = 12 * 60 * 60  # one working day in the service lane
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 
 # Celery: Redis in production and tests; a filesystem broker for the embedded default.
-REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+REDIS_URL = environment.text("REDIS_URL")
+CELERY_BROKER_URL = environment.text("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 
 # The cache holds the business-rule rows (apps.core.settings) and the working-day calendar,
@@ -171,6 +216,9 @@ CACHES = {
     }
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Kombu's filesystem transport does not create its folders.
+    for folder in ("queue", "processed", "control"):
+        (CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
@@ -198,7 +246,23 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "filters": {
+        "permission_denied_one_line": {"()": "apps.core.log_filters.PermissionDeniedOneLine"}
+    },
+    "formatters": {"line": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
+    "root": {
+        "handlers": ["console"],
+        "level": environment.choice(
+            "LOG_LEVEL", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+        ),
+    },
+    "loggers": {
+        # Django's own logging config gives "django" a console handler of its own (with
+        # DEBUG on) on top of the root's, so every record showed twice: only the root's.
+        "django": {"handlers": [], "propagate": True},
+        # A refused request: one line "403 user=… path=… perm=…", no traceback.
+        "django.request": {"filters": ["permission_denied_one_line"]},
+        "django.db.backends": {"level": "INFO"},
+    },
 }

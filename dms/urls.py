@@ -3,9 +3,6 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
-admin.site.site_header = "售后DMS 系统管理"
-admin.site.site_title = "售后DMS"
-
 urlpatterns = [
     path("", include("apps.dashboard.urls")),
     path("", include("apps.accounts.urls")),

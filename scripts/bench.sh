@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 eval "$(./scripts/ensure-services.sh | sed 's/^/export /')"
 base="${DATABASE_URL%/*}"
 export DATABASE_URL="${BENCH_DATABASE_URL:-$base/dms_bench}"
+# Measured as production runs (DEBUG off), which needs a key; this one signs nothing kept.
+export SECRET_KEY="${SECRET_KEY:-bench-only-secret-key}"
 .venv/bin/python - <<'PY'
 import os, urllib.parse, psycopg2
 u = urllib.parse.urlparse(os.environ["DATABASE_URL"])

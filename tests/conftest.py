@@ -1,11 +1,15 @@
 """Shared fixtures. The suite runs on real PostgreSQL and Redis (dms/settings_test.py)."""
 
 import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
 
 from apps.accounts.roles import ROLES
 from apps.core.settings import forget_cached
+from dms.celery import app as celery_app
 from tests.factories.accounts import UserFactory
 from tests.factories.core import rules_in_cache
 
@@ -21,6 +25,31 @@ def _no_cached_rules():
     """Each test starts with no cached business rules: the database rolls back after every
     test, the cache on Redis does not."""
     forget_cached()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_queue_of_this_run():
+    """At the end of the run, delete the keys of this run's own Celery queue
+    (dms/settings_test.py), so runs leave nothing behind in the shared Redis."""
+    yield
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    # The queue's list and kombu's binding keys, all named after the (unique) queue.
+    keys = list(client.scan_iter(match=f"*{queue}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def celery_worker():
+    """A real Celery worker (a thread of this process) consuming this run's own queue on
+    the test Redis. Messages an earlier test of this run enqueued without a worker would
+    name rows of a flushed database: they are purged first, and what is left at the end."""
+    celery_app.control.purge()
+    with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=10):
+        yield
+    celery_app.control.purge()
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
 """The roles of DOMAIN.md §1: code, Chinese label, permissions and navigation.
 
-A role is a Django group named by its code; the data migration creates the groups with
-these permissions. Views check permissions (not role names), so a person holding several
-roles gets the union, and the navigation shows only what the person may open.
+A role is a Django group named by its code; data migrations give the groups these
+permissions, each with a frozen copy (role_migrations.py): after changing ROLES run
+`python manage.py check_roles --write` (the system check accounts.E001 fails until then).
+Views check permissions (not role names), so a person holding several roles gets the
+union, and the navigation shows only what the person may open.
 """
 
 from dataclasses import dataclass, field
@@ -96,28 +98,11 @@ def role_labels(user) -> list[str]:
 
 
 def sync_role_groups(apps, schema_editor):
-    """Make each role's group hold exactly its permissions (a data migration step).
+    """Give the role groups the live ROLES (kept for migrations written before frozen copies).
 
-    Every change to ROLES ships with a migration that calls this again, depending on the
-    migrations that create the permissions it names; a permission whose app has not been
-    migrated yet is skipped here and granted by that later migration.
+    New migrations use `role_migrations.SyncRoles`, which carries the permissions as they
+    were when it was written: `manage.py check_roles --write` makes one.
     """
-    from django.contrib.auth.management import create_permissions
+    from .role_migrations import apply_role_permissions, current_roles
 
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    group_model = apps.get_model("auth", "Group")
-    permission_model = apps.get_model("auth", "Permission")
-    for role in ROLES:
-        group, _created = group_model.objects.get_or_create(name=role.code)
-        wanted = []
-        for name in role.permissions:
-            app_label, codename = name.split(".")
-            wanted.extend(
-                permission_model.objects.filter(
-                    content_type__app_label=app_label, codename=codename
-                )
-            )
-        group.permissions.set(wanted)
+    apply_role_permissions(apps, current_roles())

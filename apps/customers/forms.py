@@ -12,6 +12,7 @@ from apps.core.form_messages import OwnMessagesMixin, UniqueByDatabaseMixin
 from apps.core.pii import PiiField
 from apps.core.text import normalize_text
 
+from .contact_times import contact_time_choices
 from .models import Customer, PiiReveal, SalesFile, Vehicle
 from .selectors import vin_already_accepted
 from .validators import (
@@ -63,6 +64,11 @@ class CustomerRulesForm(OwnMessagesMixin, forms.ModelForm):
             "id_number": "填写后自动带出生日和性别。",
             "marketing_consent": "依《个人信息保护法》仅对同意的客户发短信;回复“退订”即取消。",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The labels name the callback windows of the settings (contact_times.py).
+        self.fields["preferred_contact_time"].choices = contact_time_choices()
 
     def clean_name(self):
         name = normalize_text(self.cleaned_data["name"])

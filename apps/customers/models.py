@@ -37,8 +37,10 @@ class Customer(TimeStampedModel):
 
     class ContactTime(models.TextChoices):
         ANY = "", "不限"
-        MORNING = "morning", "上午(10:00-12:00)"
-        AFTERNOON = "afternoon", "下午(15:00-18:00)"
+        # The morning and afternoon are the callback windows of the settings; forms and
+        # pages show them with those times (contact_times.py), not times written here.
+        MORNING = "morning", "上午"
+        AFTERNOON = "afternoon", "下午"
         EVENING = "evening", "晚上(18:00-20:00)"
         WEEKEND = "weekend", "仅周末"
 

@@ -6,64 +6,110 @@ the permissions, so a change to a role's permissions that opens or closes a page
 until someone decides the new access is right and edits this table.
 """
 
+import io
+import logging
 import re
+from dataclasses import dataclass
+from datetime import date
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.urls import reverse
+from django.core.files.base import ContentFile
+from django.urls import URLResolver, get_resolver, reverse
 
 from apps.accounts.roles import NAVIGATION, ROLES
 from apps.core.models import DealershipSettings
-from apps.core.settings import current_settings
+from apps.core.selectors import settings_row_for_edit
+from apps.core.settings import current_settings, forget_cached
 from apps.customers.models import Customer, ImportBatch, SalesDocument, SalesFile
-from tests.factories.core import rules_in_cache
 from tests.factories.customers import CustomerFactory, SalesFileFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
 
-# Y: the role opens the page (200, or a redirect after a POST); .: it gets 403.
-# The columns are every role of roles.py, in ROLES order. A row is a page: its URL name
-# without the namespace (vehicle_owner is customers:vehicle_change_owner, the owner change).
+# Y: the role opens the page (200, or the redirect its request leads to); .: it gets 403.
+# The columns are every role of roles.py, in ROLES order. A row is a URL pattern by its
+# name, under its namespace in [brackets]; a test walks the URL resolver and fails when a
+# pattern has no row. The admin site is not a role page: staff only, tested below.
 MATRIX = """
-page              advisor supervisor technician qc parts warranty callback complaint manager admin
-home              Y       Y          Y          Y  Y     Y        Y        Y         Y       Y
-search            Y       Y          .          .  .     Y        Y        Y         Y       Y
-customer_list     Y       Y          .          .  .     Y        Y        Y         Y       Y
-customer_detail   Y       Y          .          .  .     Y        Y        Y         Y       Y
-customer_create   Y       .          .          .  .     .        .        .         Y       Y
-customer_update   Y       .          .          .  .     .        .        .         Y       Y
-customer_reveal   Y       .          .          .  .     Y        Y        Y         Y       .
-pii_reveal_list   .       .          .          .  .     .        .        .         Y       .
-customer_merge    .       .          .          .  .     .        .        .         Y       .
-vehicle_list      Y       Y          .          .  Y     Y        Y        Y         Y       Y
-vehicle_detail    Y       Y          .          .  Y     Y        Y        Y         Y       Y
-vehicle_create    Y       .          .          .  .     .        .        .         Y       Y
-vehicle_update    Y       .          .          .  .     .        .        .         Y       Y
-vehicle_owner     Y       .          .          .  .     .        .        .         Y       Y
-vehicle_free_plate Y      .          .          .  .     .        .        .         Y       Y
-salesfile_list    .       .          .          .  .     .        Y        Y         Y       Y
-salesfile_detail  .       .          .          .  .     .        Y        Y         Y       Y
-salesfile_create  .       .          .          .  .     .        .        .         Y       Y
-salesfile_receive .       .          .          .  .     .        Y        Y         Y       Y
-import_list       .       .          .          .  .     .        .        .         Y       Y
-import_detail     .       .          .          .  .     .        .        .         Y       Y
-import_template   .       .          .          .  .     .        .        .         Y       Y
-settings_edit     .       .          .          .  .     .        .        .         .       Y
-calendar_list     .       .          .          .  .     .        .        .         .       Y
-calendar_year     .       .          .          .  .     .        .        .         .       Y
-"""
+page                 advisor supervisor technician qc parts warranty callback complaint manager admin
+[dashboard]
+home                 Y       Y          Y          Y  Y     Y        Y        Y         Y       Y
+[accounts]
+login                Y       Y          Y          Y  Y     Y        Y        Y         Y       Y
+logout               Y       Y          Y          Y  Y     Y        Y        Y         Y       Y
+password_change      Y       Y          Y          Y  Y     Y        Y        Y         Y       Y
+[customers]
+search               Y       Y          .          .  .     Y        Y        Y         Y       Y
+customer_list        Y       Y          .          .  .     Y        Y        Y         Y       Y
+customer_detail      Y       Y          .          .  .     Y        Y        Y         Y       Y
+customer_create      Y       .          .          .  .     .        .        .         Y       Y
+customer_update      Y       .          .          .  .     .        .        .         Y       Y
+customer_merge       .       .          .          .  .     .        .        .         Y       .
+customer_reveal      Y       .          .          .  .     Y        Y        Y         Y       .
+pii_reveal_list      .       .          .          .  .     .        .        .         Y       .
+vehicle_list         Y       Y          .          .  Y     Y        Y        Y         Y       Y
+vehicle_detail       Y       Y          .          .  Y     Y        Y        Y         Y       Y
+vehicle_create       Y       .          .          .  .     .        .        .         Y       Y
+vehicle_update       Y       .          .          .  .     .        .        .         Y       Y
+vehicle_change_owner Y       .          .          .  .     .        .        .         Y       Y
+vehicle_free_plate   Y       .          .          .  .     .        .        .         Y       Y
+salesfile_list       .       .          .          .  .     .        Y        Y         Y       Y
+salesfile_detail     .       .          .          .  .     .        Y        Y         Y       Y
+salesfile_create     .       .          .          .  .     .        .        .         Y       Y
+salesfile_receive    .       .          .          .  .     .        Y        Y         Y       Y
+salesfile_unreceive  .       .          .          .  .     .        Y        Y         Y       Y
+import_list          .       .          .          .  .     .        .        .         Y       Y
+import_detail        .       .          .          .  .     .        .        .         Y       Y
+import_template      .       .          .          .  .     .        .        .         Y       Y
+[core]
+settings_edit        .       .          .          .  .     .        .        .         .       Y
+calendar_list        .       .          .          .  .     .        .        .         .       Y
+calendar_year        .       .          .          .  .     .        .        .         .       Y
+dealership_logo      Y       Y          Y          Y  Y     Y        Y        Y         Y       Y
+"""  # noqa: E501 (the header of role codes is one character too wide)
+# Pages that answer without a session (the login page, and the logo it shows).
+PUBLIC = {"accounts:login", "core:dealership_logo"}
+# A 1x1 transparent PNG: the dealership's logo in the fixture.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000050001"
+    "0d0a2db40000000049454e44ae426082"
+)
 
 
 def _parse_matrix(text: str) -> tuple[list[str], dict[str, set[str]]]:
+    """(roles, {namespaced page name: roles that open it})."""
     header, *rows = text.strip().splitlines()
     roles = header.split()[1:]
     allowed = {}
+    namespace = ""
     for row in rows:
-        page, *marks = row.split()
+        if row.startswith("["):
+            namespace = row.strip("[]")
+            continue
+        name, *marks = row.split()
+        page = f"{namespace}:{name}"
         assert len(marks) == len(roles), f"row {page} has {len(marks)} marks"
+        assert page not in allowed, f"two rows for {page}"
         allowed[page] = {role for role, mark in zip(roles, marks, strict=True) if mark == "Y"}
     return roles, allowed
+
+
+def _url_names(resolver=None, namespace: str = "") -> list[str]:
+    """Every URL pattern of the resolver by namespaced name, the admin site's aside."""
+    resolver = resolver or get_resolver()
+    names = []
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names.extend(_url_names(pattern, inner))
+        else:
+            assert pattern.name, f"the URL pattern {pattern.pattern} has no name"
+            names.append(namespace + pattern.name)
+    return names
 
 
 MATRIX_ROLES, ALLOWED = _parse_matrix(MATRIX)
@@ -72,12 +118,18 @@ CASES = [(page, role) for page in ALLOWED for role in MATRIX_ROLES]
 
 @pytest.fixture
 def archive(user_with_role):
-    """One of everything the pages show: a customer with a vehicle and its sales file, a
-    second vehicle with no sales file yet, and an import batch."""
-    rules_in_cache()
+    """One of everything the pages show: a customer with a vehicle and its sales file (its
+    invoice received), a second vehicle with no sales file yet, an import batch and the
+    dealership's logo."""
+    settings_row = settings_row_for_edit(DealershipSettings)
+    settings_row.logo.save("logo.png", ContentFile(PNG))
+    forget_cached()  # the header reads the logo from the cached row
     customer = CustomerFactory(name="王建国", mobile="13912345678")
     vehicle = VehicleFactory(owner=customer)
     sales_file = SalesFileFactory(vehicle=vehicle)
+    SalesDocument.objects.create(
+        sales_file=sales_file, kind=SalesFile.Document.INVOICE, received_on=date(2026, 11, 16)
+    )
     unsold = VehicleFactory(owner=customer)
     batch = ImportBatch.objects.create(
         file="imports/2026/11/old.xlsx", original_name="old.xlsx", created_by=user_with_role()
@@ -91,84 +143,104 @@ def archive(user_with_role):
     }
 
 
-def _request(page: str, archive: dict) -> tuple[str, str, dict]:
-    """(method, url, data) that opens `page` for the archive fixture."""
+@dataclass(frozen=True)
+class PageRequest:
+    method: str
+    url: str
+    data: dict
+    opened: int = 200  # the status when the role may open the page
+    location: str = ""  # where that answer redirects, if it does
+
+
+def _request(page: str, archive: dict) -> PageRequest:
+    """The request that opens `page` for the archive fixture."""
     customer, vehicle = archive["customer"], archive["vehicle"]
-    urls = {
-        "home": reverse("dashboard:home"),
-        "search": reverse("customers:search"),
-        "customer_list": reverse("customers:customer_list"),
-        "customer_detail": reverse("customers:customer_detail", args=[customer.pk]),
-        "customer_create": reverse("customers:customer_create"),
-        "customer_update": reverse("customers:customer_update", args=[customer.pk]),
-        "customer_reveal": reverse("customers:customer_reveal", args=[customer.pk, "mobile"]),
-        "pii_reveal_list": reverse("customers:pii_reveal_list"),
-        "customer_merge": reverse("customers:customer_merge", args=[customer.pk]),
-        "vehicle_list": reverse("customers:vehicle_list"),
-        "vehicle_detail": reverse("customers:vehicle_detail", args=[vehicle.pk]),
-        "vehicle_create": reverse("customers:vehicle_create", args=[customer.pk]),
-        "vehicle_update": reverse("customers:vehicle_update", args=[vehicle.pk]),
-        "vehicle_owner": reverse("customers:vehicle_change_owner", args=[vehicle.pk]),
-        "vehicle_free_plate": reverse("customers:vehicle_free_plate", args=[vehicle.pk]),
-        "salesfile_list": reverse("customers:salesfile_list"),
-        "salesfile_detail": reverse("customers:salesfile_detail", args=[archive["sales_file"].pk]),
-        "salesfile_create": reverse("customers:salesfile_create", args=[archive["unsold"].pk]),
-        "salesfile_receive": reverse(
-            "customers:salesfile_receive", args=[archive["sales_file"].pk]
-        ),
-        "import_list": reverse("customers:import_list"),
-        "import_detail": reverse("customers:import_detail", args=[archive["batch"].pk]),
-        "import_template": reverse("customers:import_template"),
-        "settings_edit": reverse("core:settings_edit"),
-        "calendar_list": reverse("core:calendar_list"),
-        "calendar_year": reverse("core:calendar_year", args=[2027]),
+    sales_file = archive["sales_file"]
+    sales_file_url = reverse("customers:salesfile_detail", args=[sales_file.pk])
+    args = {
+        "customers:customer_detail": [customer.pk],
+        "customers:customer_update": [customer.pk],
+        "customers:customer_merge": [customer.pk],
+        "customers:customer_reveal": [customer.pk, "mobile"],
+        "customers:vehicle_create": [customer.pk],
+        "customers:vehicle_detail": [vehicle.pk],
+        "customers:vehicle_update": [vehicle.pk],
+        "customers:vehicle_change_owner": [vehicle.pk],
+        "customers:vehicle_free_plate": [vehicle.pk],
+        "core:calendar_year": [2027],
+        "customers:salesfile_detail": [sales_file.pk],
+        "customers:salesfile_create": [archive["unsold"].pk],
+        "customers:salesfile_receive": [sales_file.pk],
+        "customers:salesfile_unreceive": [sales_file.pk, SalesFile.Document.INVOICE],
+        "customers:import_detail": [archive["batch"].pk],
     }
-    if page == "salesfile_receive":
-        return "post", urls[page], {"kinds": ["invoice"], "received_on": "2026-11-17"}
-    if page == "customer_reveal":
-        return "post", urls[page], {}
-    if page == "search":
-        return "get", urls[page], {"q": "王建国"}
-    return "get", urls[page], {}
+    url = reverse(page, args=args.get(page, []))
+    if page == "customers:search":
+        return PageRequest("get", url, {"q": "王建国"})
+    if page == "customers:salesfile_receive":
+        data = {"kinds": [SalesFile.Document.DELIVERY_CONFIRMATION], "received_on": "2026-11-17"}
+        return PageRequest("post", url, data, 302, sales_file_url)
+    if page == "customers:customer_reveal":  # 显示: logged, answers the whole number
+        return PageRequest("post", url, {})
+    if page == "customers:salesfile_unreceive":
+        return PageRequest("post", url, {}, 302, sales_file_url)
+    if page == "accounts:login":  # a signed-in user is sent on to the 工作台
+        return PageRequest("get", url, {}, 302, reverse("dashboard:home"))
+    if page == "accounts:logout":
+        return PageRequest("post", url, {}, 302, reverse("accounts:login"))
+    return PageRequest("get", url, {})
 
 
-def test_the_matrix_has_a_column_for_every_role_and_a_row_for_every_page():
+def test_the_matrix_has_a_column_for_every_role_and_a_row_for_every_url_pattern():
+    names = _url_names()
+
     assert [role.code for role in ROLES] == MATRIX_ROLES
-    assert len(ALLOWED) == 25
+    assert len(names) == len(set(names)), "two URL patterns share a name"
+    assert sorted(ALLOWED) == sorted(names)
+    assert len(ALLOWED) == len(names) > 20
 
 
 @pytest.mark.parametrize(("page", "role"), CASES)
 def test_each_role_opens_exactly_the_pages_of_its_matrix_row(page, role, role_client, archive):
     client = role_client(role)
-    method, url, data = _request(page, archive)
+    request = _request(page, archive)
 
-    response = getattr(client, method)(url, data)
+    response = getattr(client, request.method)(request.url, request.data)
 
     if role not in ALLOWED[page]:
         assert response.status_code == 403
         assert "无权访问" in response.content.decode()
-    elif page == "customer_reveal":
-        assert response.status_code == 200
-        assert "13912345678" in response.content.decode()
-    elif method == "post":
-        assert response.status_code == 302
-        assert response["Location"] == reverse(
-            "customers:salesfile_detail", args=[archive["sales_file"].pk]
-        )
     else:
-        assert response.status_code == 200
+        assert response.status_code == request.opened
+        if request.location:
+            assert response["Location"] == request.location
 
 
-def test_a_clerk_refused_the_receipt_of_a_document_leaves_the_sales_file_unchanged(
-    role_client, archive
+def _documents() -> list[str]:
+    return list(SalesDocument.objects.values_list("kind", flat=True))
+
+
+@pytest.mark.parametrize("page", ["customers:salesfile_receive", "customers:salesfile_unreceive"])
+def test_a_clerk_refused_a_change_to_the_documents_leaves_the_sales_file_unchanged(
+    page, role_client, archive
 ):
     client = role_client("advisor")
-    method, url, data = _request("salesfile_receive", archive)
+    request = _request(page, archive)
 
-    response = client.post(url, data)
+    response = client.post(request.url, request.data)
 
     assert response.status_code == 403
-    assert SalesDocument.objects.count() == 0
+    assert _documents() == [SalesFile.Document.INVOICE]
+
+
+def test_a_callback_clerk_undoes_a_receipt_recorded_by_mistake(role_client, archive):
+    client = role_client("callback")
+    request = _request("customers:salesfile_unreceive", archive)
+
+    response = client.post(request.url)
+
+    assert response.status_code == 302
+    assert _documents() == []
 
 
 def test_a_callback_clerk_cannot_edit_a_customer_and_the_customer_is_unchanged(
@@ -223,17 +295,28 @@ def test_a_manager_cannot_change_the_dealership_settings_and_they_stay_as_they_w
     assert current_settings(DealershipSettings).name == "示例汽车4S店"
 
 
-@pytest.mark.parametrize("page", list(ALLOWED))
+@pytest.mark.parametrize("page", sorted(set(ALLOWED) - PUBLIC))
 def test_an_anonymous_visitor_is_sent_to_the_login_page(page, client, archive):
-    method, url, data = _request(page, archive)
+    request = _request(page, archive)
 
-    response = getattr(client, method)(url, data)
+    response = getattr(client, request.method)(request.url, request.data)
 
     assert response.status_code == 302
     location = urlsplit(response["Location"])
     assert location.path == reverse("accounts:login")
-    expected_next = f"{url}?{urlencode(data)}" if method == "get" and data else url
-    assert parse_qs(location.query) == {"next": [expected_next]}
+    query = f"?{urlencode(request.data)}" if request.method == "get" and request.data else ""
+    assert parse_qs(location.query) == {"next": [request.url + query]}
+
+
+@pytest.mark.parametrize("page", sorted(PUBLIC))
+def test_the_public_pages_open_without_a_session(page, client, archive):
+    request = _request(page, archive)
+
+    response = client.get(request.url)
+
+    assert response.status_code == 200
+    if page == "core:dealership_logo":
+        assert b"".join(response.streaming_content) == PNG
 
 
 def test_a_user_with_no_role_gets_the_chinese_403_page_naming_no_role(role_client, archive):
@@ -264,6 +347,77 @@ def test_a_user_holding_two_roles_gets_the_pages_of_both(role_client, archive):
     assert client.get(reverse("customers:salesfile_list")).status_code == 200
     assert client.get(reverse("customers:customer_list")).status_code == 200
     assert client.get(reverse("customers:import_list")).status_code == 403
+
+
+# --- the admin site: staff only ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/login/", "/admin/customers/customer/"])
+def test_a_signed_in_user_who_is_not_staff_gets_our_403_page_from_the_admin(
+    path, role_client, any_role
+):
+    response = role_client(any_role).get(path)
+
+    assert response.status_code == 403
+    assert [t.name for t in response.templates][0] == "403.html"
+    assert "无权访问" in response.content.decode()
+
+
+def test_staff_open_the_admin_and_anonymous_visitors_go_to_the_login_page(client, user_with_role):
+    anonymous = client.get("/admin/")
+
+    assert urlsplit(anonymous["Location"]).path == "/admin/login/"
+    follow = client.get(anonymous["Location"])  # admin's login page sends on to ours
+    assert follow.status_code == 302
+    assert follow["Location"] == f"{reverse('accounts:login')}?next=/admin/"
+    client.force_login(user_with_role("admin", is_staff=True))
+    assert client.get("/admin/").status_code == 200
+
+
+# --- a refused request is logged as one line -------------------------------------------------
+
+
+@pytest.fixture
+def log_lines(settings):
+    """What the configured log handlers print, as lines (DEBUG on: Django's own console
+    handler prints only then, which used to double every record)."""
+    settings.DEBUG = True
+    stream = io.StringIO()
+    loggers = [logging.getLogger(name) for name in ("django.request", "django", "")]
+    # The handlers the settings configure (pytest's own capture handlers aside).
+    handlers = {
+        handler
+        for logger in loggers
+        for handler in logger.handlers
+        if type(handler) is logging.StreamHandler
+    }
+    saved = {handler: handler.setStream(stream) for handler in handlers}
+    yield lambda: stream.getvalue().splitlines()
+    for handler, previous in saved.items():
+        handler.setStream(previous)
+
+
+def test_a_refused_request_logs_one_line_naming_user_path_and_permission(
+    role_client, user_with_role, client, log_lines
+):
+    client.force_login(user_with_role("technician", username="wanggong"))
+
+    response = client.get(reverse("customers:customer_list"))
+
+    assert response.status_code == 403
+    [line] = log_lines()
+    assert line.endswith(
+        "WARNING django.request: 403 user=wanggong path=/archive/customers/ "
+        "perm=customers.view_customer"
+    )
+
+
+def test_a_refused_admin_page_logs_one_line_too(client, user_with_role, log_lines):
+    client.force_login(user_with_role("advisor", username="zhangsan"))
+
+    assert client.get("/admin/").status_code == 403
+    [line] = log_lines()
+    assert line.endswith("403 user=zhangsan path=/admin/ perm=admin site (staff only)")
 
 
 # --- navigation -------------------------------------------------------------------------
@@ -309,9 +463,6 @@ def test_the_navigation_shows_only_the_items_the_role_may_open(roles, labels, ro
 def test_the_search_box_shows_only_to_roles_that_may_search(role_client):
     assert 'role="search"' in role_client("supervisor").get("/").content.decode()
     assert 'role="search"' not in role_client("parts").get("/").content.decode()
-
-
-# --- login and logout --------------------------------------------------------------------
 
 
 def test_a_user_logs_in_with_the_right_password_and_lands_on_the_home_page(client, user_with_role):

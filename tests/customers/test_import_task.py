@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from celery.contrib.testing.worker import start_worker
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -22,7 +21,6 @@ from openpyxl import Workbook
 from apps.customers import importing, tasks
 from apps.customers.models import Customer, ImportBatch, Vehicle
 from apps.workorders.models import WorkOrder
-from dms.celery import app as celery_app
 from tests.factories.customers import valid_vin
 
 pytestmark = pytest.mark.celery
@@ -40,15 +38,6 @@ FINISHED = {ImportBatch.Status.SUCCEEDED, ImportBatch.Status.REJECTED, ImportBat
 def _media_root(settings, tmp_path):
     """Uploads go to a temporary folder; the worker thread reads the same settings."""
     settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def celery_worker():
-    """A real worker in a thread of this process, consuming the test Redis broker."""
-    # Messages left by an interrupted earlier run would name batches of another database.
-    celery_app.control.purge()
-    with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=10):
-        yield
 
 
 def archive(*, mobile="13812345678") -> bytes:

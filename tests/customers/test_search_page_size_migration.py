@@ -7,7 +7,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from apps.customers.models import ArchiveSettings
 
-BEFORE = [("customers", "0011_search_page_size")]
+BEFORE = [("customers", "0012_search_page_size")]
 
 
 def _migrate(executor: MigrationExecutor, targets) -> None:

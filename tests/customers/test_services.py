@@ -120,6 +120,7 @@ def test_segments_follow_paid_spend_and_visits_of_the_last_twelve_months():
     assert changed == 3
 
 
+@time_machine.travel(dt.datetime(2026, 12, 1, 2, 30, tzinfo=dt.UTC), tick=False)
 def test_recomputing_segments_twice_on_one_day_changes_nothing_the_second_time():
     customer = CustomerFactory()
     _visit(customer, on=timezone.localdate(), paid="9000")

@@ -9,13 +9,11 @@ import os
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connections
 from playwright.sync_api import Page, expect, sync_playwright
 
-from dms.celery import app as celery_app
 from tests.factories.accounts import UserFactory
 
 # Playwright's sync API runs an asyncio event loop in the test thread, and Django refuses
@@ -97,13 +95,6 @@ def role_user():
         return user
 
     return make
-
-
-@pytest.fixture
-def celery_worker():
-    """A real Celery worker (in a thread of this process) on the test Redis broker."""
-    with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=5):
-        yield
 
 
 @pytest.fixture

@@ -25,16 +25,17 @@ pytestmark = [
 def test_callback_clerk_pages_the_late_sales_files_most_overdue_first(
     live_server, new_page, role_user, log_in, screenshot
 ):
-    # Given 27 late sales files, created in no order of their due day, and one not due
+    # Given 27 late sales files, created in no order of their due day (two working days
+    # after a delivery 7..33 days ago), and one delivered today, not due yet
     today = timezone.localdate()
     files = []
     for serial in range(27):
-        overdue = 3 + (serial * 7) % 27  # 3..29 days, each once
+        overdue = 3 + (serial * 7) % 27  # 3..29, each once
         vehicle = VehicleFactory(plate=f"粤B{overdue:02d}LAT")
         files.append(
-            SalesFileFactory(vehicle=vehicle, documents_due_on=today - dt.timedelta(overdue))
+            SalesFileFactory(vehicle=vehicle, delivered_on=today - dt.timedelta(overdue + 4))
         )
-    SalesFileFactory(documents_due_on=today + dt.timedelta(days=2))
+    SalesFileFactory(delivered_on=today)
     most_overdue_first = sorted(files, key=lambda f: (f.documents_due_on, f.pk))
     page = new_page(TABLET)
     log_in(page, role_user("callback", display_name="何客服"))

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0008_merge_settings_and_integrity'),
+        ('customers', '0009_merge_contact_time_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

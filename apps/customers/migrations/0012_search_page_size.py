@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0010_customer_surname_index'),
+        ('customers', '0011_customer_surname_index'),
     ]
 
     operations = [

@@ -21,7 +21,7 @@ def to_old_default(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0011_search_page_size"),
+        ("customers", "0012_search_page_size"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0009_pii_reveal_log'),
+        ('customers', '0010_pii_reveal_log'),
     ]
 
     operations = [
