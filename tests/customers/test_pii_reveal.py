@@ -13,6 +13,7 @@ import time_machine
 from django.urls import reverse
 
 from apps.core.pii import PiiField
+from apps.customers import services
 from apps.customers.models import PiiReveal
 from tests.factories.core import rules_in_cache
 from tests.factories.customers import CustomerFactory, VehicleFactory, valid_id_number
@@ -322,3 +323,17 @@ def test_the_log_pages_by_keyset_and_its_queries_do_not_grow(
     second = client.get(reverse("customers:pii_reveal_list"), {"after": first.context["page"].next})
     assert [r.page for r in second.context["page"].rows] == ["/4", "/3", "/2", "/1", "/0"]
     assert second.context["page"].next is None
+
+
+def test_a_merge_keeps_the_reveals_of_the_merged_customer_on_the_kept_one(user_with_role):
+    # The log outlives the duplicate archive: its reveals move like its visits do.
+    keep = CustomerFactory(name="张伟", mobile="13812345678")
+    duplicate = CustomerFactory(name="张伟", mobile="13900002222")
+    clerk, manager = user_with_role("callback"), user_with_role("manager")
+    services.customer_reveal_pii(customer=duplicate, field="mobile", by=clerk, page="/x/")
+
+    merge = services.customers_merge(keep=keep, duplicate=duplicate, by=manager, reason="重复建档")
+
+    reveal = PiiReveal.objects.get()
+    assert (reveal.customer, reveal.revealed_by, reveal.page) == (keep, clerk, "/x/")
+    assert merge.moved["customers.piireveal"] == 1
