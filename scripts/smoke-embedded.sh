@@ -5,7 +5,9 @@
 #
 # 1. Start run.sh in its own process group, on a free port, with a fresh DMS_VAR_DIR.
 # 2. Wait (bounded) until /login/ answers 200.
-# 3. As `advisor`: the 工作台, a search, the customer list and a customer card.
+# 3. As `advisor`: the 工作台, a search, the customer list and a customer card, whose mobile
+#    is masked until 显示 (the reveal answers the whole number); as `manager`, the reveal log
+#    lists that reveal.
 # 4. As `manager`: download the import template, replace its example rows (which the import
 #    refuses when left in) with a customer, a car and a work order of its own, upload it,
 #    and poll the import page until it says 导入完成 (only the worker, fed through the
@@ -160,7 +162,7 @@ def advisor_pages():
     advisor = Client()
     advisor.log_in("advisor")
     advisor.page("/", "工作台", "查找客户或车辆", "最近进厂")
-    _, text = advisor.page("/archive/search/?q=" + urllib.parse.quote("王"), "搜索“王”", "按 姓名 查找")
+    _, text = advisor.page("/archive/search/?q=" + urllib.parse.quote("王"), "搜索“王”", "按 姓氏 查找")
     found = re.search(r"共 (\d+) 条结果", text)
     if not found or int(found.group(1)) == 0:
         raise Failed("the search for 王 found nothing in the demo data")
@@ -169,8 +171,30 @@ def advisor_pages():
     if not card:
         raise Failed("the customer list shows no customer")
     _, text = advisor.page(card.group(1), "客户售后信息卡", "车辆", "维修档案", 'id="visits"')
-    if not re.search(r'id="customer-mobile">1\d{10}<', text):
-        raise Failed(f"{card.group(1)} does not show the advisor the whole mobile number")
+    # The mobile is masked until 显示; the button's htmx POST logs the reveal and answers the
+    # whole number as a tel: link.
+    if not re.search(r'id="customer-mobile"><span [^>]*>1\d\d\*{4}\d{4}\s*<button', text):
+        raise Failed(f"{card.group(1)} does not show the advisor the masked mobile and 显示")
+    reveal = re.search(r'hx-post="(/archive/customers/\d+/reveal/mobile/)"', text)
+    if not reveal:
+        raise Failed(f"{card.group(1)} has no 显示 button for the mobile")
+    headers = {
+        "X-CSRFToken": advisor.csrf(),
+        "HX-Request": "true",
+        "HX-Current-URL": BASE + card.group(1),
+    }
+    _, text = advisor.page(reveal.group(1), data=b"", headers=headers)
+    if not re.search(r'<a href="tel:1\d{10}">1\d{10}</a>', text):
+        raise Failed(f"{reveal.group(1)} did not answer the whole mobile number")
+    return card.group(1)
+
+
+def manager_reveal_log(card):
+    manager = Client()
+    manager.log_in("manager")
+    _, text = manager.page("/archive/pii-reveals/", "号码查看记录")
+    if card not in text:
+        raise Failed(f"the reveal log does not list the advisor's reveal on {card}")
 
 
 def filled_in(template: bytes) -> bytes:
@@ -226,8 +250,10 @@ def manager_import():
 try:
     waited = wait_for_server()
     print(f"ok: /login/ answered 200 after {waited:.0f} s (migrate + seed_demo + start)")
-    advisor_pages()
-    print("ok: advisor: 工作台, search 王, customer list, customer card (whole mobile shown)")
+    card = advisor_pages()
+    print("ok: advisor: 工作台, search 王, customer list, customer card (mobile masked, 显示)")
+    manager_reveal_log(card)
+    print("ok: manager: the reveal log lists the advisor's reveal")
     path, waited = manager_import()
     print(f"ok: manager: filled-in template uploaded, {path} showed 导入完成 after {waited:.0f} s")
 except Failed as reason:

@@ -58,6 +58,7 @@ ROLES = (
             "customers.accept_invalid_vin",
             "customers.add_salesfile",
             "customers.merge_customer",
+            "customers.view_piireveal",
         ),
     ),
     Role(
@@ -85,6 +86,7 @@ NAVIGATION = (
     NavItem("车辆", "customers:vehicle_list", "customers.view_vehicle"),
     NavItem("销售档案", "customers:salesfile_list", "customers.view_salesfile"),
     NavItem("档案导入", "customers:import_list", "customers.import_archive"),
+    NavItem("号码查看记录", "customers:pii_reveal_list", "customers.view_piireveal"),
     NavItem("经销商设置", "core:settings_edit", "core.change_dealershipsettings"),
 )
 

@@ -37,6 +37,7 @@ class Operation(NamedTuple):
     name: str
     url: str
     rows: int  # the size of the data the page reads
+    method: str = "get"  # "post" for an action measured like a page (e.g. a reveal)
 
 
 @dataclass
@@ -65,13 +66,13 @@ class SqlTimer:
             self.queries += 1
 
 
-def measure(client: Client, name: str, url: str, rows: int) -> Figure:
+def measure(client: Client, name: str, url: str, rows: int, method: str = "get") -> Figure:
     totals, sql_totals, counts = [], [], set()
     for run in range(WARM_UP + RUNS):
         timer = SqlTimer()
         with connection.execute_wrapper(timer):
             start = time.perf_counter()
-            response = client.get(url)
+            response = getattr(client, method)(url)
             elapsed = time.perf_counter() - start
         if response.status_code != 200:
             raise RuntimeError(f"{name}: {url} answered {response.status_code}")
@@ -119,8 +120,8 @@ def run(*, out_dir, log=print) -> list[Figure]:
         client.force_login(get_user_model().objects.get(username=BENCH_USER))
         header = ("operation", "median ms", "p95 ms", "queries", "total/SQL", "rows")
         log("{:32} {:>10} {:>8} {:>8} {:>10} {:>9}".format(*header))
-        for name, url, rows in operations:
-            figure = measure(client, name, url, rows)
+        for name, url, rows, method in operations:
+            figure = measure(client, name, url, rows, method)
             figures.append(figure)
             log(
                 f"{figure.name:32} {figure.median_ms:10.2f} {figure.p95_ms:8.2f}"

@@ -19,6 +19,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from .uploads import logo_upload_to, validate_logo_image
+
 
 class TimeStampedModel(models.Model):
     # A default rather than auto_now_add, so imports and the demo can keep a record's
@@ -103,7 +105,13 @@ class DealershipSettings(AreaSettings):
     short_name = models.CharField("简称", max_length=30, default="示例4S店")
     address = models.CharField("地址", max_length=200, blank=True)
     phone = models.CharField("服务电话", max_length=30, blank=True)
-    logo = models.FileField("标志", upload_to="dealership/", blank=True)
+    logo = models.FileField(
+        "标志",
+        upload_to=logo_upload_to,
+        blank=True,
+        validators=[validate_logo_image],
+        help_text="PNG、JPEG 或 WebP 图片,不超过 2 MB。",
+    )
     plate_prefix = models.CharField(
         "本地车牌前缀", max_length=2, default="粤B", help_text="省份简称 + 发牌机关代号,如 粤B"
     )

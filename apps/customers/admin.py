@@ -15,7 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from apps.core.admin import AreaSettingsAdmin
 from apps.core.form_messages import OwnMessagesMixin
-from apps.core.templatetags.dms import mask_id, mask_phone
+from apps.core.pii import mask_id, mask_phone
 
 from . import services
 from .forms import CustomerRulesForm

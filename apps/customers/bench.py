@@ -2,12 +2,15 @@
 shape, the customer card, the vehicle page and the keyset lists."""
 
 from django.db.models import Count
+from django.db.models.functions import Left
 from django.urls import reverse
 
 from apps.core.benchmark import Operation
 from apps.core.pagination import PAGE_SIZE, encode_cursor
+from apps.core.settings import current_settings
+from apps.workorders.models import WorkOrder
 
-from .models import Customer, Vehicle
+from .models import ArchiveSettings, Customer, Vehicle
 from .selectors import CUSTOMER_LIST_ORDER
 
 CARD_VISITS = 30  # the card the issue names: a customer with about 30 visits
@@ -32,6 +35,13 @@ def subjects() -> dict:
     three_char = three_char_names[min(500, three_char_names.count() - 1)]
     newest_first = Customer.objects.order_by(*CUSTOMER_LIST_ORDER)
     deep_row = newest_first[min(DEEP_PAGE * PAGE_SIZE, newest_first.count()) - 1]
+    # The second page of the surname's customers in the search (search.py: newest first).
+    same_surname = Customer.objects.alias(surname=Left("name", 1)).filter(surname=three_char[0])
+    page_size = current_settings(ArchiveSettings).search_result_limit
+    last_of_page_1 = same_surname.order_by("-id")[min(page_size, same_surname.count()) - 1]
+    # A month of work orders by number prefix (WO202503…), and one number's last 6 digits.
+    work_orders = WorkOrder.objects.order_by("id")
+    work_order = work_orders[work_orders.count() // 2]
     return {
         "card_customer": typical[0],
         "card_visits": typical[1],
@@ -45,6 +55,9 @@ def subjects() -> dict:
         "given_name": three_char[1:],
         "full_name": three_char,
         "page_500_cursor": encode_cursor(deep_row, order=CUSTOMER_LIST_ORDER),
+        "surname_page_2_cursor": encode_cursor(last_of_page_1, order=("-id",)),
+        "work_order_prefix": work_order.number[:8],
+        "work_order_tail": work_order.number[-6:],
     }
 
 
@@ -58,8 +71,21 @@ def operations(data: dict[str, int]) -> list[Operation]:
         Operation("search VIN last 6", f"{search}?q={s['vin_last6']}", vehicles),
         Operation("search phone last 4", f"{search}?q={s['phone_last4']}", customers),
         Operation("search surname (1 char)", f"{search}?q={s['surname']}", customers),
+        Operation(
+            "search surname page 2",
+            f"{search}?q={s['surname']}&in=customers&after={s['surname_page_2_cursor']}",
+            customers,
+        ),
         Operation("search given name (2 chars)", f"{search}?q={s['given_name']}", customers),
         Operation("search full name (3 chars)", f"{search}?q={s['full_name']}", customers),
+        Operation("search work-order prefix", f"{search}?q={s['work_order_prefix']}", visits),
+        Operation("search work-order last 6", f"{search}?q={s['work_order_tail']}", visits),
+        Operation(
+            "reveal mobile (显示, logged)",
+            reverse("customers:customer_reveal", args=[s["card_customer"], "mobile"]),
+            customers,
+            "post",
+        ),
         Operation(
             f"customer card ({s['card_visits']} visits)",
             reverse("customers:customer_detail", args=[s["card_customer"]]),

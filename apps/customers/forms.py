@@ -4,16 +4,18 @@ import datetime as dt
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from apps.core.calendar import day_start
 from apps.core.form_messages import OwnMessagesMixin, UniqueByDatabaseMixin
+from apps.core.pii import PiiField
 from apps.core.text import normalize_text
 from apps.core.xlsx_reader import WorkbookError, XlsxWorkbook
 
 from .contact_times import contact_time_choices
 from .importing import limits as import_limits
-from .models import Customer, SalesFile, Vehicle
+from .models import Customer, PiiReveal, SalesFile, Vehicle
 from .selectors import vin_already_accepted
 from .validators import (
     VIN_CHECK_DIGIT_CODE,
@@ -278,6 +280,16 @@ class ImportForm(OwnMessagesMixin, forms.Form):
         return data
 
 
+def created_from(queryset, name, value):
+    """Rows created on or after the day `value` (local midnight: the created_at index serves)."""
+    return queryset.filter(created_at__gte=day_start(value))
+
+
+def created_to(queryset, name, value):
+    """Rows created on or before the day `value`."""
+    return queryset.filter(created_at__lt=day_start(value + dt.timedelta(days=1)))
+
+
 class CustomerMergeForm(OwnMessagesMixin, forms.Form):
     duplicate = forms.ModelChoiceField(
         label="要并入本档案的重复档案",
@@ -306,11 +318,9 @@ class PlateFreeForm(OwnMessagesMixin, forms.Form):
 
 class CustomerFilter(django_filters.FilterSet):
     created_from = django_filters.DateFilter(
-        label="建档日期从", method="filter_created_from", widget=DATE_INPUT
+        label="建档日期从", method=created_from, widget=DATE_INPUT
     )
-    created_to = django_filters.DateFilter(
-        label="至", method="filter_created_to", widget=DATE_INPUT
-    )
+    created_to = django_filters.DateFilter(label="至", method=created_to, widget=DATE_INPUT)
     segment = django_filters.ChoiceFilter(
         choices=Customer.Segment.choices, label="分级", empty_label="全部分级"
     )
@@ -327,12 +337,6 @@ class CustomerFilter(django_filters.FilterSet):
     class Meta:
         model = Customer
         fields = ["segment", "source"]
-
-    def filter_created_from(self, queryset, name, value):
-        return queryset.filter(created_at__gte=day_start(value))
-
-    def filter_created_to(self, queryset, name, value):
-        return queryset.filter(created_at__lt=day_start(value + dt.timedelta(days=1)))
 
     def filter_club_member(self, queryset, name, value):
         if value is None:
@@ -365,3 +369,20 @@ class VehicleFilter(django_filters.FilterSet):
 
     def filter_flagged(self, queryset, name, value):
         return queryset.filter(vin_check_digit_valid=False) if value else queryset
+
+
+class PiiRevealFilter(django_filters.FilterSet):
+    revealed_by = django_filters.ModelChoiceFilter(
+        queryset=get_user_model().objects.order_by("username"),
+        label="查看人",
+        empty_label="全部人员",
+    )
+    field = django_filters.ChoiceFilter(
+        choices=PiiField.choices, label="查看内容", empty_label="全部内容"
+    )
+    created_from = django_filters.DateFilter(label="日期从", method=created_from, widget=DATE_INPUT)
+    created_to = django_filters.DateFilter(label="至", method=created_to, widget=DATE_INPUT)
+
+    class Meta:
+        model = PiiReveal
+        fields = ["revealed_by", "field"]

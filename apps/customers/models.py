@@ -8,10 +8,12 @@ services.py; reads with their joins live in selectors.py.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Right
+from django.db.models import F
+from django.db.models.functions import Left, Right
 from simple_history.models import HistoricalRecords
 
 from apps.core.models import AreaSettings, TimeStampedModel, money_field, number_field
+from apps.core.pii import PiiField
 
 
 class Customer(TimeStampedModel):
@@ -85,6 +87,9 @@ class Customer(TimeStampedModel):
             models.Index(fields=["id_number"], name="customer_id_number_idx"),
             models.Index(fields=["credit_code"], name="customer_credit_code_idx"),
             models.Index(fields=["name", "mobile"], name="customer_name_mobile_idx"),
+            # A one-character search is a surname: its matches in id order, straight from
+            # the index (newest first, keyset pages, bounded counts read the index alone).
+            models.Index(Left("name", 1), F("id"), name="customer_surname_idx"),
             # The list's keyset order (created_at, id) and the creation-date filters.
             models.Index(fields=["created_at", "id"], name="customer_created_id_idx"),
             # PostgreSQL also has trigram and pattern-ops indexes on name (migration
@@ -377,7 +382,9 @@ class ArchiveSettings(AreaSettings):
     segment_major_visits = number_field(4, "重要客户:近期进厂达(次)", low=1, high=365)
     segment_normal_spend = money_field("2000", "普通客户:近期消费达(元)")
     segment_normal_visits = number_field(2, "普通客户:近期进厂达(次)", low=1, high=365)
-    search_result_limit = number_field(50, "搜索结果上限(条)", low=10, high=500)
+    # Rows per page of each kind of search result (more are paged, and counted): 25, one
+    # tablet screen, as every list; 50 rows made the commonest search, a surname, too slow.
+    search_result_limit = number_field(25, "搜索结果每页条数", low=10, high=500)
 
     class Meta(AreaSettings.Meta):
         verbose_name = verbose_name_plural = "客户档案规则"
@@ -397,3 +404,31 @@ FINAL_IMPORT_STATUSES = (
     ImportBatch.Status.REJECTED,
     ImportBatch.Status.FAILED,
 )
+
+
+class PiiReveal(TimeStampedModel):
+    """One look at a whole phone or ID number (PIPL): who, when, whose, which, from where.
+
+    Append-only: written by services.customer_reveal_pii, listed to managers.
+    """
+
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="pii_reveals"
+    )
+    field = models.CharField("查看内容", max_length=20, choices=PiiField.choices)
+    revealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="查看人", on_delete=models.PROTECT, related_name="+"
+    )
+    page = models.CharField("页面", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "号码查看记录"
+        ordering = ["-id"]
+        indexes = [
+            # The log page: newest first (the primary key), filtered by user or by date.
+            models.Index(fields=["revealed_by", "-id"], name="piireveal_user_idx"),
+            models.Index(fields=["created_at"], name="piireveal_created_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.revealed_by} · {self.customer} · {self.get_field_display()}"

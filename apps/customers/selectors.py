@@ -16,6 +16,7 @@ from .models import (
     Customer,
     CustomerMerge,
     ImportBatch,
+    PiiReveal,
     SalesDocument,
     SalesFile,
     Vehicle,
@@ -47,10 +48,26 @@ SALES_FILE_ORDER = {
 SALES_FILE_STATES_COUNTED = ("late", "open")
 
 
+# Plates listed per customer in lists; the rest is "+N", so a fleet of 12 cars keeps its
+# row one line high (a 10-inch tablet shows three plates beside the other columns).
+PLATES_SHOWN = 3
+
+
+def vehicles_preview() -> Prefetch:
+    """Every vehicle of each listed customer, as the list `customer.vehicle_list` (the plates
+    tag shows PLATES_SHOWN of them and "+N"), in one query with only what a plate link needs.
+
+    All of them rather than a window of three: a window query costs more to build than the
+    few vehicles a page of customers owns, and a list (unlike `.vehicles.all()`) costs no
+    queryset per row."""
+    vehicles = Vehicle.objects.only("id", "owner_id", "plate", "vin").order_by("id")
+    return Prefetch("vehicles", queryset=vehicles, to_attr="vehicle_list")
+
+
 def customer_list(*, base: QuerySet[Customer], after: str | None, before: str | None) -> KeysetPage:
     """One page of customers (the filtered `base`), newest record first, with their
-    vehicles: 2 queries."""
-    customers = base.prefetch_related(Prefetch("vehicles", queryset=Vehicle.objects.order_by("id")))
+    plates: 2 queries."""
+    customers = base.prefetch_related(vehicles_preview())
     return keyset_page(customers, order=CUSTOMER_LIST_ORDER, after=after, before=before)
 
 
@@ -236,3 +253,10 @@ def plate_changes(*, vehicle: Vehicle) -> list[dict]:
                 }
             )
     return list(reversed(changes))
+
+
+def pii_reveals(*, base: QuerySet[PiiReveal], after: str | None, before: str | None) -> KeysetPage:
+    """One page of the reveal log (the filtered `base`), newest first, with whose and who."""
+    return keyset_page(
+        base.select_related("customer", "revealed_by"), order=("-id",), after=after, before=before
+    )

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from apps.core.calendar import month_start_before, working_day_after
 from apps.core.integrity import violated_constraint
+from apps.core.pii import PiiField
 from apps.core.settings import current_settings
 from apps.core.text import normalize_text
 from apps.warranty.models import WarrantySettings
@@ -19,6 +20,7 @@ from .models import (
     ArchiveSettings,
     Customer,
     CustomerMerge,
+    PiiReveal,
     SalesDocument,
     SalesFile,
     Vehicle,
@@ -560,3 +562,18 @@ def customers_recompute_segments(*, on: dt.date, customer_ids: set[int] | None =
     with transaction.atomic():
         Customer.objects.bulk_update(changed, ["segment", "segment_computed_on"], batch_size=2000)
     return len(changed)
+
+
+def customer_reveal_pii(*, customer: Customer, field: str, by, page: str) -> str:
+    """The whole value of one masked field of `customer`, for `by` (who must hold
+    customers.view_pii: the view checks it). Every reveal is logged first: who, when, which
+    customer, which field, and the page it was asked from (PIPL)."""
+    if field not in PiiField.values:
+        raise ValueError(f"not a revealable field: {field}")
+    PiiReveal.objects.create(
+        customer=customer,
+        field=field,
+        revealed_by=by,
+        page=page[: PiiReveal._meta.get_field("page").max_length],
+    )
+    return getattr(customer, field)

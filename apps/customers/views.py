@@ -5,11 +5,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.core.http import add_service_errors, cursor_param, require_perm
+from apps.core.pii import PiiField
 from apps.core.settings import current_settings
+from apps.workorders.models import WorkOrder
 
 from . import importing, selectors, services, tasks
 from .forms import (
@@ -18,14 +21,16 @@ from .forms import (
     CustomerMergeForm,
     ImportForm,
     OwnerChangeForm,
+    PiiRevealFilter,
     PlateFreeForm,
     SalesDocumentsForm,
     SalesFileForm,
     VehicleFilter,
     VehicleForm,
 )
-from .models import ArchiveSettings, Customer, ImportBatch, SalesFile, Vehicle
-from .search import search_archive
+from .models import ArchiveSettings, Customer, ImportBatch, PiiReveal, SalesFile, Vehicle
+from .search import SEARCH_SECTIONS, normalize_query, search_archive
+from .templatetags.archive import pii_value_context
 
 # htmx stops polling an element when the answer's status is 286 (htmx docs: "Polling").
 HTMX_STOP_POLLING = 286
@@ -33,13 +38,33 @@ HTMX_STOP_POLLING = 286
 
 @require_perm("customers.view_customer")
 def search(request):
+    """The search box: a page of each kind of result with its count, each section paged on
+    its own (?in=…&after=…); one record found by a whole key opens directly; an empty query
+    is not run."""
     query = request.GET.get("q", "")
-    result = search_archive(query, limit=current_settings(ArchiveSettings).search_result_limit)
-    return render(
-        request,
-        "customers/search.html",
-        {"result": result, "search_query": query},
-    )
+    context = {"search_query": query, "result": None}
+    if normalize_query(query):
+        only = request.GET.get("in")
+        result = search_archive(
+            query,
+            page_size=current_settings(ArchiveSettings).search_result_limit,
+            only=only if only in SEARCH_SECTIONS else None,
+            after=cursor_param(request, "after"),
+            before=cursor_param(request, "before"),
+        )
+        if result.exact is not None:
+            messages.info(request, f"“{query.strip()}”只找到这一条记录,已直接打开。")
+            return redirect(_record_url(result.exact))
+        context["result"] = result
+    return render(request, "customers/search.html", context)
+
+
+def _record_url(record) -> str:
+    if isinstance(record, WorkOrder):
+        return record.get_absolute_url()  # the visit on its vehicle's page
+    if isinstance(record, Vehicle):
+        return reverse("customers:vehicle_detail", args=[record.pk])
+    return reverse("customers:customer_detail", args=[record.pk])
 
 
 def _filtered_page(request, filter_class, model, selector) -> dict:
@@ -76,6 +101,33 @@ def customer_detail(request, pk):
             "can_view_pii": request.user.has_perm("customers.view_pii"),
         },
     )
+
+
+@require_POST
+@require_perm("customers.view_pii")
+def customer_reveal(request, pk, field):
+    """显示 (htmx): the whole phone or ID number in place of the masked one, logged first."""
+    if field not in PiiField.values:
+        raise Http404("没有这一项")
+    customer = get_object_or_404(Customer, pk=pk)
+    if not getattr(customer, field):
+        raise Http404("该客户没有登记这一项")
+    services.customer_reveal_pii(
+        customer=customer,
+        field=field,
+        by=request.user,
+        # The page the button was on (htmx sends it; same-origin paths only).
+        page=request.htmx.current_url_abs_path or "",
+    )
+    context = pii_value_context(customer, field, revealed=True, can_reveal=False)
+    return render(request, "customers/partials/pii_value.html", context)
+
+
+@require_perm("customers.view_piireveal")
+def pii_reveal_list(request):
+    """The reveal log for managers: who looked at which number, when, from which page."""
+    context = _filtered_page(request, PiiRevealFilter, PiiReveal, selectors.pii_reveals)
+    return render(request, "customers/piireveal_list.html", context)
 
 
 @require_perm("customers.add_customer")

@@ -7,6 +7,7 @@ machine build on these models.
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from apps.core.models import AreaSettings, TimeStampedModel, at_least, number_field
 from apps.customers.models import Customer, Vehicle
@@ -88,6 +89,11 @@ class WorkOrder(TimeStampedModel):
 
     def __str__(self):
         return self.number
+
+    def get_absolute_url(self) -> str:
+        """Where a work-order number leads: its visit on the vehicle page, until the work
+        order has a page of its own."""
+        return f"{reverse('customers:vehicle_detail', args=[self.vehicle_id])}#visit-{self.pk}"
 
 
 class WorkOrderLine(TimeStampedModel):

@@ -46,6 +46,8 @@ customer_detail      Y       Y          .          .  .     Y        Y        Y 
 customer_create      Y       .          .          .  .     .        .        .         Y       Y
 customer_update      Y       .          .          .  .     .        .        .         Y       Y
 customer_merge       .       .          .          .  .     .        .        .         Y       .
+customer_reveal      Y       .          .          .  .     Y        Y        Y         Y       .
+pii_reveal_list      .       .          .          .  .     .        .        .         Y       .
 vehicle_list         Y       Y          .          .  Y     Y        Y        Y         Y       Y
 vehicle_detail       Y       Y          .          .  Y     Y        Y        Y         Y       Y
 vehicle_create       Y       .          .          .  .     .        .        .         Y       Y
@@ -159,6 +161,7 @@ def _request(page: str, archive: dict) -> PageRequest:
         "customers:customer_detail": [customer.pk],
         "customers:customer_update": [customer.pk],
         "customers:customer_merge": [customer.pk],
+        "customers:customer_reveal": [customer.pk, "mobile"],
         "customers:vehicle_create": [customer.pk],
         "customers:vehicle_detail": [vehicle.pk],
         "customers:vehicle_update": [vehicle.pk],
@@ -177,6 +180,8 @@ def _request(page: str, archive: dict) -> PageRequest:
     if page == "customers:salesfile_receive":
         data = {"kinds": [SalesFile.Document.DELIVERY_CONFIRMATION], "received_on": "2026-11-17"}
         return PageRequest("post", url, data, 302, sales_file_url)
+    if page == "customers:customer_reveal":  # 显示: logged, answers the whole number
+        return PageRequest("post", url, {})
     if page == "customers:salesfile_unreceive":
         return PageRequest("post", url, {}, 302, sales_file_url)
     if page == "accounts:login":  # a signed-in user is sent on to the 工作台
@@ -436,7 +441,7 @@ def _navigation(response) -> list[tuple[str, str]]:
         (("parts",), ["工作台", "车辆"]),
         (("advisor",), ["工作台", "客户档案", "车辆"]),
         (("callback",), ["工作台", "客户档案", "车辆", "销售档案"]),
-        (("manager",), ["工作台", "客户档案", "车辆", "销售档案", "档案导入"]),
+        (("manager",), ["工作台", "客户档案", "车辆", "销售档案", "档案导入", "号码查看记录"]),
         (("admin",), ["工作台", "客户档案", "车辆", "销售档案", "档案导入", "经销商设置"]),
         (("parts", "callback"), ["工作台", "客户档案", "车辆", "销售档案"]),
     ],

@@ -58,7 +58,7 @@ def test_every_area_has_its_own_row_in_domain_order():
 def test_each_area_starts_with_the_domain_defaults():
     assert current_settings(DealershipSettings).name == "示例汽车4S店"
     assert current_settings(ArchiveSettings).sales_documents_due_working_days == 2
-    assert current_settings(ArchiveSettings).search_result_limit == 50
+    assert current_settings(ArchiveSettings).search_result_limit == 25
     assert current_settings(ServiceSettings).maintenance_interval_km == 5000
     assert current_settings(WarrantySettings).warranty_claim_deadline_days == 7
     assert current_settings(CallbackSettings).callback_3dc_open_day == 3
@@ -159,8 +159,8 @@ def test_one_wrong_area_saves_no_area_at_all(user_with_role):
     with pytest.raises(ValidationError):
         area_settings_save(rows=[archive, complaints], by=user_with_role("admin"))
 
-    assert ArchiveSettings.objects.get().search_result_limit == 50
-    assert current_settings(ArchiveSettings).search_result_limit == 50
+    assert ArchiveSettings.objects.get().search_result_limit == 25
+    assert current_settings(ArchiveSettings).search_result_limit == 25
 
 
 # --- history --------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def test_a_save_writes_history_and_settings_at_answers_the_rule_in_force_at_a_pa
 ):
     admin = user_with_role("admin")
     with time_machine.travel(dt.datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI), tick=False):
-        row = current_settings(ArchiveSettings)  # created with the default of 50
+        row = current_settings(ArchiveSettings)  # created with the default of 25
         row.search_result_limit = 80
         area_settings_save(rows=[row], by=admin)
     with time_machine.travel(dt.datetime(2026, 6, 1, 15, 0, tzinfo=SHANGHAI), tick=False):
@@ -181,7 +181,7 @@ def test_a_save_writes_history_and_settings_at_answers_the_rule_in_force_at_a_pa
 
     changes = list(ArchiveSettings.history.order_by("history_date", "history_id"))
     assert [(c.history_type, c.search_result_limit) for c in changes] == [
-        ("+", 50),
+        ("+", 25),
         ("~", 80),
         ("~", 100),
     ]
@@ -192,7 +192,7 @@ def test_a_save_writes_history_and_settings_at_answers_the_rule_in_force_at_a_pa
     at_noon = dt.datetime(2026, 6, 1, 12, 0, tzinfo=SHANGHAI)
     assert settings_at(ArchiveSettings, at_noon).search_result_limit == 80
     # Before anything was recorded, the first recorded row is the best answer.
-    assert settings_at(ArchiveSettings, dt.date(2025, 12, 31)).search_result_limit == 50
+    assert settings_at(ArchiveSettings, dt.date(2025, 12, 31)).search_result_limit == 25
     assert current_settings(ArchiveSettings).search_result_limit == 100
 
 
@@ -279,7 +279,7 @@ def test_a_reader_that_loaded_the_old_row_before_a_save_committed_cannot_cache_i
     saved.set()
     reader.join(10)
 
-    assert seen["row"].search_result_limit == 50  # it read before the commit ...
+    assert seen["row"].search_result_limit == 25  # it read before the commit ...
     assert current_settings(ArchiveSettings).search_result_limit == 120  # ... and lost
 
 

@@ -2,6 +2,7 @@
 point 16): two runs side by side (two sessions on one Redis database, CI beside a
 developer) never consume each other's messages."""
 
+import os
 import subprocess
 import sys
 import time
@@ -36,6 +37,8 @@ def _queue_of_a_fresh_run() -> str:
         check=True,
         timeout=60,
         cwd=settings.BASE_DIR,
+        # A fresh run, not a worker this run starts: it does not inherit this run's queue.
+        env={k: v for k, v in os.environ.items() if k != "DMS_TEST_QUEUE"},
     ).stdout.strip()
 
 

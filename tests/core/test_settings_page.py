@@ -53,7 +53,7 @@ def test_the_page_shows_one_section_per_area_with_its_fields_in_model_order(role
         editable = [f.name for f in model._meta.fields if f.editable and not f.primary_key]
         assert list(form.fields) == editable
     body = _html(response)
-    assert body.index("客户档案规则") < body.index("搜索结果上限(条)") < body.index("维修业务规则")
+    assert body.index("客户档案规则") < body.index("搜索结果每页条数") < body.index("维修业务规则")
     assert 'name="customers-archivesettings-search_result_limit"' in body
     assert reverse("core:calendar_list") in body
 

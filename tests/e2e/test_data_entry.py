@@ -44,7 +44,7 @@ def test_a_mobile_typed_with_country_code_and_spaces_is_stored_as_eleven_digits_
     expect(page).to_have_url(re.compile(r"/archive/customers/\d+/$"))
     first = Customer.objects.get()
     assert first.mobile == "13812345678"
-    expect(page.locator("#customer-mobile")).to_have_text("13812345678")
+    expect(page.locator("#customer-mobile")).to_contain_text("138****5678")  # until 显示
 
     # When the same customer is entered again, typed another way
     _new_customer(page, live_server, name="周子轩", mobile="138-1234-5678")

@@ -33,17 +33,17 @@ def test_administrator_fixes_a_wrong_rule_in_its_section_and_saves(
     archive = page.get_by_role("region", name="客户档案规则")
 
     # When a search limit below the minimum is saved
-    archive.get_by_label("搜索结果上限(条)").fill("5")
+    archive.get_by_label("搜索结果每页条数").fill("5")
     page.get_by_role("button", name="保存设置").click()
 
     # Then its section says why in Chinese, and nothing is saved
     expect(page.locator(".alert-danger").first).to_contain_text("设置未保存")
     expect(page.get_by_role("region", name="客户档案规则")).to_contain_text("不能小于 10。")
     screenshot(page, "settings-error")
-    assert current_settings(ArchiveSettings).search_result_limit == 50
+    assert current_settings(ArchiveSettings).search_result_limit == 25
 
     # When it is corrected and saved
-    page.get_by_role("region", name="客户档案规则").get_by_label("搜索结果上限(条)").fill("80")
+    page.get_by_role("region", name="客户档案规则").get_by_label("搜索结果每页条数").fill("80")
     page.get_by_role("button", name="保存设置").click()
 
     # Then it is in force at once
