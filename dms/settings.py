@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.customers",
+    "apps.parts",
     "apps.workorders",
     "apps.warranty",
     "apps.callbacks",
@@ -152,6 +153,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = environment.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Signatures, photos and printed documents: never served as static media; views check the
+# permission and send the file (apps.core.storage.private_storage).
+PRIVATE_ROOT = environment.path("PRIVATE_ROOT", default=VAR_DIR / "private")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

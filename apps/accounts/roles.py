@@ -35,13 +35,53 @@ ARCHIVE_WRITE = (
 )
 PII = ("customers.view_pii",)
 SALES_FILES = ("customers.view_salesfile", "customers.change_salesfile")
+# Work orders (DOMAIN.md §3): each move of workorders/transitions.py names one of these.
+W = "workorders."
+WORK_ORDER_DESK = (  # the service advisor's desk: reception to settlement
+    W + "add_workorder",
+    W + "change_workorder",
+    W + "deliver_workorder",
+    W + "settle_workorder",
+    W + "cancel_workorder",
+    W + "reopen_workorder",
+)
+CATALOGUE_READ = ("parts.view_part", W + "view_labouroperation", W + "view_cannedjob")
+CATALOGUE = CATALOGUE_READ + (
+    "parts.add_part",
+    "parts.change_part",
+    W + "add_labouroperation",
+    W + "change_labouroperation",
+    W + "add_cannedjob",
+    W + "change_cannedjob",
+    W + "edit_catalogue",
+)
 
 ROLES = (
-    Role("advisor", "服务顾问", ARCHIVE_READ + ARCHIVE_WRITE + PII),
-    Role("supervisor", "车间主任", ARCHIVE_READ),
-    Role("technician", "维修技师", ("workorders.view_own_jobs",)),
-    Role("qc", "质检员", ("workorders.view_workorder",)),
-    Role("parts", "配件专员", ("customers.view_vehicle",)),
+    Role(
+        "advisor", "服务顾问", ARCHIVE_READ + ARCHIVE_WRITE + PII + WORK_ORDER_DESK + CATALOGUE_READ
+    ),
+    Role(
+        "supervisor",
+        "车间主任",
+        ARCHIVE_READ + (W + "dispatch_workorder", W + "inspect_workorder", W + "reopen_workorder"),
+    ),
+    Role(
+        "technician",
+        "维修技师",
+        (W + "view_own_jobs", W + "work_workorder", W + "inspect_workorder"),
+    ),
+    Role("qc", "质检员", (W + "view_workorder", W + "qc_workorder", W + "reopen_workorder")),
+    Role(
+        "parts",
+        "配件专员",
+        (
+            "customers.view_vehicle",
+            W + "view_workorder",
+            "parts.view_part",
+            "parts.add_part",
+            "parts.change_part",
+        ),
+    ),
     Role("warranty", "索赔专员", ARCHIVE_READ + PII),
     Role("callback", "客服专员", ARCHIVE_READ + PII + SALES_FILES),
     Role("complaint", "客服主管", ARCHIVE_READ + PII + SALES_FILES),
@@ -59,7 +99,10 @@ ROLES = (
             "customers.add_salesfile",
             "customers.merge_customer",
             "customers.view_piireveal",
-        ),
+            W + "approve_discount",
+        )
+        + WORK_ORDER_DESK
+        + CATALOGUE,
     ),
     Role(
         "admin",

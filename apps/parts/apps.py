@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PartsConfig(AppConfig):
+    name = "apps.parts"
+    verbose_name = "配件"
