@@ -7,6 +7,9 @@ urlpatterns = [
     path("", include("apps.dashboard.urls")),
     path("", include("apps.accounts.urls")),
     path("archive/", include("apps.customers.urls")),
+    path("workorders/", include("apps.workorders.urls")),
+    path("catalogue/", include("apps.workorders.urls_catalogue")),
+    path("parts/", include("apps.parts.urls")),
     path("settings/", include("apps.core.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -41,6 +41,31 @@ class ImportedOrder:
     lines: list[ImportedLine] = field(default_factory=list)
 
 
+@dataclass
+class NewLine:
+    """A line to add to a work order (work_order_add_lines), from the catalogue, a canned
+    job, a recommendation or typed by hand."""
+
+    kind: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    payer: str = Payer.CUSTOMER
+    code: str = ""
+    labour_operation: object = None  # LabourOperation
+    part: object = None  # parts.Part
+    canned_job: object = None  # CannedJob
+    from_recommendation: object = None  # Recommendation
+    discount_percent: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class NewPayment:
+    method: str  # Payment.Method
+    amount: Decimal
+    reference: str = ""
+
+
 @dataclass(frozen=True)
 class Totals:
     labour: Decimal

@@ -1,0 +1,4 @@
+"""The parts catalogue pages (namespace `parts`)."""
+
+app_name = "parts"
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Work-order pages: documents (included by urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Work-order pages: pages (included by urls.py)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Work-order pages: reception (included by urls.py)."""
+
+urlpatterns = []
