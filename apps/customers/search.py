@@ -61,6 +61,9 @@ _LANDLINE_DIGITS = range(7, 13)
 # index, which needs three; they take the b-tree prefix/suffix path instead.
 _TRIGRAM_MIN = 3
 _PLATE_MAX = 8  # new-energy plates; a longer query is no plate fragment
+# Without its province character a plate has at most 7 letters and digits: an 8-character
+# query such as WO202503 (a month of work orders) is a work-order prefix, never a plate.
+_PLATE_TAIL_MAX = _PLATE_MAX - 1
 # Work-order numbers: "WO2026" (a letter, then 3+ more) is a prefix; 6+ digits are the tail
 # (the serial part, what a customer reads off an old receipt); 5+ otherwise, the number.
 _WORK_ORDER_PREFIX_MIN = 4
@@ -143,8 +146,11 @@ def normalize_query(raw: str) -> str:
 
 
 def _looks_like_plate(q: str) -> bool:
-    """Plate-shaped and holding a letter or digit: a lone 苏 or 云 is a surname."""
-    return bool(_PLATE_SHAPE.match(q) and _PLATE_CHARACTER.search(q))
+    """Plate-shaped and holding a letter or digit: a lone 苏 or 云 is a surname. Without a
+    province character, at most the 7 characters that follow one."""
+    if not (_PLATE_SHAPE.match(q) and _PLATE_CHARACTER.search(q)):
+        return False
+    return q[0] in PROVINCES or len(q) <= _PLATE_TAIL_MAX
 
 
 def _customer_filter(q: str) -> tuple[Q | None, list[str], str]:

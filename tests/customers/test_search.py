@@ -623,6 +623,17 @@ def _flush_gin_pending_lists() -> None:
             cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
 
 
+@pytest.mark.parametrize("query", ["WO202305", "WO2023051800012", "B1234567"])
+def test_eight_characters_without_a_province_are_no_plate_and_read_no_vehicle(query, archive):
+    # A plate has at most 7 characters after its province: "WO202305" (a month of work
+    # orders) is a work-order prefix, and searching plates for it would only cost time.
+    assert "vehicle" not in _search_statements(query)
+
+
+def test_a_whole_new_energy_plate_without_its_province_is_still_a_plate(archive):
+    assert "vehicle" in _search_statements("AD12345")
+
+
 @pytest.mark.parametrize(("query", "statement", "indexes"), SHAPES)
 def test_each_query_shape_reads_the_index_made_for_it(query, statement, indexes, archive):
     _flush_gin_pending_lists()
