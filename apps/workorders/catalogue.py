@@ -305,6 +305,13 @@ class CatalogueHit:
     def fits(self) -> bool:
         return self.fit != Fit.OTHER
 
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS[self.source]
+
+
+SOURCE_LABELS = {"canned": "套餐", "labour": "工时", "part": "配件"}
+
 
 def _listed_fit(model_name: str) -> Case:
     """Fit of a row whose fits_models lists model names joined by "、" (annotated as
