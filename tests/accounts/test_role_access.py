@@ -24,6 +24,13 @@ from apps.core.selectors import settings_row_for_edit
 from apps.core.settings import current_settings, forget_cached
 from apps.customers.models import Customer, ImportBatch, SalesDocument, SalesFile
 from tests.factories.customers import CustomerFactory, SalesFileFactory, VehicleFactory
+from tests.factories.workorders import (
+    CannedJobFactory,
+    LabourOperationFactory,
+    MaintenanceIntervalFactory,
+    PartFactory,
+    WorkOrderFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +69,21 @@ salesfile_unreceive  .       .          .          .  .     .        Y        Y 
 import_list          .       .          .          .  .     .        .        .         Y       Y
 import_detail        .       .          .          .  .     .        .        .         Y       Y
 import_template      .       .          .          .  .     .        .        .         Y       Y
+[parts]
+part_list            Y       .          .          .  Y     .        .        .         Y       .
+part_create          .       .          .          .  Y     .        .        .         Y       .
+part_update          .       .          .          .  Y     .        .        .         Y       .
+[catalogue]
+labour_list          Y       .          .          .  .     .        .        .         Y       .
+labour_create        .       .          .          .  .     .        .        .         Y       .
+labour_update        .       .          .          .  .     .        .        .         Y       .
+cannedjob_list       Y       .          .          .  .     .        .        .         Y       .
+cannedjob_detail     Y       .          .          .  .     .        .        .         Y       .
+cannedjob_create     .       .          .          .  .     .        .        .         Y       .
+cannedjob_update     .       .          .          .  .     .        .        .         Y       .
+interval_list        .       .          .          .  .     .        .        .         Y       .
+interval_update      .       .          .          .  .     .        .        .         Y       .
+line_search          Y       .          .          .  .     .        .        .         Y       .
 [core]
 settings_edit        .       .          .          .  .     .        .        .         .       Y
 calendar_list        .       .          .          .  .     .        .        .         .       Y
@@ -140,6 +162,11 @@ def archive(user_with_role):
         "sales_file": sales_file,
         "unsold": unsold,
         "batch": batch,
+        "work_order": WorkOrderFactory(vehicle=vehicle),
+        "part": PartFactory(),
+        "labour_operation": LabourOperationFactory(),
+        "canned_job": CannedJobFactory(),
+        "interval": MaintenanceIntervalFactory(),
     }
 
 
@@ -173,10 +200,17 @@ def _request(page: str, archive: dict) -> PageRequest:
         "customers:salesfile_receive": [sales_file.pk],
         "customers:salesfile_unreceive": [sales_file.pk, SalesFile.Document.INVOICE],
         "customers:import_detail": [archive["batch"].pk],
+        "parts:part_update": [archive["part"].pk],
+        "catalogue:labour_update": [archive["labour_operation"].pk],
+        "catalogue:cannedjob_detail": [archive["canned_job"].pk],
+        "catalogue:cannedjob_update": [archive["canned_job"].pk],
+        "catalogue:interval_update": [archive["interval"].pk],
     }
     url = reverse(page, args=args.get(page, []))
     if page == "customers:search":
         return PageRequest("get", url, {"q": "王建国"})
+    if page == "catalogue:line_search":  # the work-order page's "add line" box
+        return PageRequest("get", url, {"q": "机油", "work_order": archive["work_order"].pk})
     if page == "customers:salesfile_receive":
         data = {"kinds": [SalesFile.Document.DELIVERY_CONFIRMATION], "received_on": "2026-11-17"}
         return PageRequest("post", url, data, 302, sales_file_url)
@@ -438,12 +472,24 @@ def _navigation(response) -> list[tuple[str, str]]:
     [
         (("technician",), ["工作台"]),
         (("qc",), ["工作台"]),
-        (("parts",), ["工作台", "车辆"]),
-        (("advisor",), ["工作台", "客户档案", "车辆"]),
+        (("parts",), ["工作台", "车辆", "配件目录"]),
+        (("advisor",), ["工作台", "客户档案", "车辆", "维修项目", "配件目录"]),
         (("callback",), ["工作台", "客户档案", "车辆", "销售档案"]),
-        (("manager",), ["工作台", "客户档案", "车辆", "销售档案", "档案导入", "号码查看记录"]),
+        (
+            ("manager",),
+            [
+                "工作台",
+                "客户档案",
+                "车辆",
+                "维修项目",
+                "配件目录",
+                "销售档案",
+                "档案导入",
+                "号码查看记录",
+            ],
+        ),
         (("admin",), ["工作台", "客户档案", "车辆", "销售档案", "档案导入", "经销商设置"]),
-        (("parts", "callback"), ["工作台", "客户档案", "车辆", "销售档案"]),
+        (("parts", "callback"), ["工作台", "客户档案", "车辆", "配件目录", "销售档案"]),
     ],
 )
 def test_the_navigation_shows_only_the_items_the_role_may_open(roles, labels, role_client):

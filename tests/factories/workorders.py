@@ -4,7 +4,16 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from apps.workorders.models import Payer, WorkOrder, WorkOrderLine
+from apps.parts.models import Part
+from apps.workorders.models import (
+    CannedJob,
+    CannedJobLine,
+    LabourOperation,
+    MaintenanceInterval,
+    Payer,
+    WorkOrder,
+    WorkOrderLine,
+)
 from tests.factories.clock import local_datetime
 from tests.factories.customers import VehicleFactory
 
@@ -69,3 +78,50 @@ def visits_every_month(vehicles, *, count: int, lines=("工时", "配件")) -> l
         )
         for serial in range(count)
     ]
+
+
+class PartFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Part
+
+    number = factory.Sequence(lambda n: f"5QD{n:06d}")
+    name = "机油滤清器"
+    unit = "个"
+    price = Decimal("68.00")
+
+
+class LabourOperationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LabourOperation
+
+    code = factory.Sequence(lambda n: f"LB-{n:04d}")
+    name = "更换机油机滤"
+    standard_hours = Decimal("0.50")
+
+
+class CannedJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CannedJob
+
+    name = "10000 公里保养"
+    model_name = "速腾 2023款 300TSI"
+    mileage = 10000
+
+
+class CannedJobLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CannedJobLine
+
+    canned_job = factory.SubFactory(CannedJobFactory)
+    kind = WorkOrderLine.Kind.LABOUR
+    labour_operation = factory.SubFactory(LabourOperationFactory)
+    quantity = Decimal("1.00")
+
+
+class MaintenanceIntervalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MaintenanceInterval
+
+    model_name = factory.Sequence(lambda n: f"ID.4 CROZZ {n}")
+    months = 12
+    km = 10000
