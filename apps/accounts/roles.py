@@ -15,6 +15,7 @@ class NavItem:
     label: str
     url_name: str
     permission: str
+    group: str = ""  # items of one group share a dropdown (a tablet's bar holds ~7 entries)
 
 
 @dataclass(frozen=True)
@@ -125,13 +126,13 @@ ROLES_BY_CODE = {role.code: role for role in ROLES}
 # The navigation, in menu order; an item shows only to users with its permission.
 NAVIGATION = (
     NavItem("工作台", "dashboard:home", ""),
-    NavItem("客户档案", "customers:customer_list", "customers.view_customer"),
-    NavItem("车辆", "customers:vehicle_list", "customers.view_vehicle"),
-    NavItem("维修项目", "catalogue:labour_list", "workorders.view_labouroperation"),
-    NavItem("配件目录", "parts:part_list", "parts.view_part"),
-    NavItem("销售档案", "customers:salesfile_list", "customers.view_salesfile"),
-    NavItem("档案导入", "customers:import_list", "customers.import_archive"),
-    NavItem("号码查看记录", "customers:pii_reveal_list", "customers.view_piireveal"),
+    NavItem("客户档案", "customers:customer_list", "customers.view_customer", "档案"),
+    NavItem("车辆", "customers:vehicle_list", "customers.view_vehicle", "档案"),
+    NavItem("销售档案", "customers:salesfile_list", "customers.view_salesfile", "档案"),
+    NavItem("档案导入", "customers:import_list", "customers.import_archive", "档案"),
+    NavItem("号码查看记录", "customers:pii_reveal_list", "customers.view_piireveal", "档案"),
+    NavItem("维修项目", "catalogue:labour_list", "workorders.view_labouroperation", "目录"),
+    NavItem("配件目录", "parts:part_list", "parts.view_part", "目录"),
     NavItem("经销商设置", "core:settings_edit", "core.change_dealershipsettings"),
 )
 

@@ -456,8 +456,10 @@ def test_a_refused_admin_page_logs_one_line_too(client, user_with_role, log_line
 
 # --- navigation -------------------------------------------------------------------------
 
-_NAV = re.compile(r'<ul class="navbar-nav me-auto">(.*?)</ul>', re.S)
-_NAV_LINK = re.compile(r'<a class="nav-link[^"]*" href="([^"]+)">([^<]+)</a>')
+_NAV = re.compile(
+    r'<ul class="navbar-nav me-auto" id="main-menu">(.*?)</ul>\s*(?:<form|<div)', re.S
+)
+_NAV_LINK = re.compile(r'<a class="(?:nav-link|dropdown-item)[^"]*" href="([^"]+)">([^<]+)</a>')
 
 
 def _navigation(response) -> list[tuple[str, str]]:
@@ -481,15 +483,15 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "工作台",
                 "客户档案",
                 "车辆",
-                "维修项目",
-                "配件目录",
                 "销售档案",
                 "档案导入",
                 "号码查看记录",
+                "维修项目",
+                "配件目录",
             ],
         ),
         (("admin",), ["工作台", "客户档案", "车辆", "销售档案", "档案导入", "经销商设置"]),
-        (("parts", "callback"), ["工作台", "客户档案", "车辆", "配件目录", "销售档案"]),
+        (("parts", "callback"), ["工作台", "客户档案", "车辆", "销售档案", "配件目录"]),
     ],
 )
 def test_the_navigation_shows_only_the_items_the_role_may_open(roles, labels, role_client):

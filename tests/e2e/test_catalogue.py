@@ -33,6 +33,7 @@ def test_a_manager_creates_a_canned_job_with_three_lines(
     log_in(page, manager)
 
     # When the manager opens 维修项目 → 维修套餐 → 新建套餐 and fills three lines
+    page.get_by_role("button", name="目录").click()
     page.get_by_role("link", name="维修项目").click()
     page.get_by_role("link", name="维修套餐").click()
     page.get_by_role("link", name="新建套餐").click()

@@ -157,6 +157,7 @@ def test_a_customer_with_twelve_vehicles_shows_three_plates_and_plus_nine(
     log_in(page, advisor)
 
     # When the advisor opens the customer list on a tablet
+    page.get_by_role("button", name="档案").click()
     page.get_by_role("link", name="客户档案").click()
 
     # Then the fleet's row shows three plates and +9, and is no taller than the others
@@ -226,6 +227,7 @@ def test_the_advisor_reveals_a_mobile_and_the_manager_finds_it_in_the_log(
     # When the manager opens the reveal log from the menu
     manager_page = new_page(TABLET)
     log_in(manager_page, manager)
+    manager_page.get_by_role("button", name="档案").click()
     manager_page.get_by_role("link", name="号码查看记录").click()
 
     # Then both reveals are listed, newest first, with who, whose, what and from where
