@@ -46,7 +46,14 @@ from .models import (
     WorkOrderDocument,
     WorkOrderLine,
 )
-from .transitions import TRANSITIONS, Transition, approved_lines_qc_passed, refusals
+from .transitions import (
+    NEEDS_NO_PENDING,
+    TRANSITIONS,
+    Transition,
+    approved_lines_qc_passed,
+    no_line_awaiting_approval,
+    refusals,
+)
 
 BULK_BATCH = 2000  # rows per INSERT: one statement stays well under a megabyte
 # An imported order has dates only: it is shown as opened at 09:00 and delivered at 17:00.
@@ -1363,6 +1370,8 @@ def work_order_internal_check(*, work_order: WorkOrder, by, old_parts: str) -> W
                 f"工单当前为“{locked.get_status_display()}”,终检通过后才能做交车前检查。"
             )
         prefetch_related_objects([locked], "lines")
+        if not no_line_awaiting_approval(locked):
+            raise ValidationError(NEEDS_NO_PENDING.refusal)
         if not approved_lines_qc_passed(locked):
             raise ValidationError("还有已确认的项目未完工或未通过质检。")
         now = timezone.now()
@@ -1371,6 +1380,12 @@ def work_order_internal_check(*, work_order: WorkOrder, by, old_parts: str) -> W
     for name, value in values.items():
         setattr(work_order, name, value)
     return work_order
+
+
+def _refuse_pending_lines(work_order: WorkOrder) -> None:
+    """Lines the customer never approved are neither delivered nor paid for."""
+    if WorkOrderLine.objects.filter(work_order=work_order, status=LineStatus.PROPOSED).exists():
+        raise ValidationError(NEEDS_NO_PENDING.refusal)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -1424,6 +1439,7 @@ def work_order_deliver(
     }
     with transaction.atomic():
         locked = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+        _refuse_pending_lines(locked)
         change = _transition(
             locked, transition, by=by, reason="", from_status=work_order.status, extra=values
         )
@@ -1460,6 +1476,7 @@ def work_order_settle(*, work_order: WorkOrder, by, payments: list[NewPayment]) 
         locked = (
             WorkOrder.objects.select_for_update().select_related("vehicle").get(pk=work_order.pk)
         )
+        _refuse_pending_lines(locked)
         totals = work_order_recompute_totals(locked)
         due = totals.customer_paid
         if paid != due:
