@@ -1225,10 +1225,17 @@ def work_order_transition(
     transition, reason = _checked_transition(work_order, name, by, reason)
     if transition.via:
         raise ValidationError(f"“{transition.label}”请在对应的表单中办理。")
+    # Rework means a check failed: every line is inspected again and the car checked again
+    # before delivery.
+    extra = {"internal_checked_at": None, "internal_checked_by": None} if name == "rework" else {}
     with transaction.atomic():
         change = _transition(
-            work_order, transition, by=by, reason=reason, from_status=work_order.status
+            work_order, transition, by=by, reason=reason, from_status=work_order.status, extra=extra
         )
+        if name == "rework":
+            WorkOrderLine.objects.filter(work_order=work_order).update(
+                qc_passed_at=None, qc_passed_by=None, updated_at=change.at
+            )
         if transition.target == WorkOrder.Status.CANCELLED:
             _reopen_recommendations_of(work_order)
     return change

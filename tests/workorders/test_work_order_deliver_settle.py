@@ -179,3 +179,21 @@ def test_settlement_records_the_payments_and_leaves_the_other_shares_as_receivab
         ("warranty", "大众 厂家", Decimal("650.00"), "open"),
     ]
     assert order.is_read_only
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_added_item_still_waiting_blocks_delivery():
+    by = flow_user()
+    ready = order_in_state(S.READY, by=by)
+    services.work_order_internal_check(work_order=ready, by=by, old_parts=OldParts.SHOWN)
+    services.work_order_add_lines(
+        work_order=ready,
+        by=by,
+        lines=[NewLine(kind="part", description="香薰", quantity=1, unit_price=30)],
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        services.work_order_deliver(work_order=ready, by=by, callback_told=True)
+
+    assert refused.value.messages == ["还有增项等待客户确认,确认或删除后再继续。"]
+    assert WorkOrder.objects.get(pk=ready.pk).status == S.READY
