@@ -446,7 +446,7 @@ def damage_mark_remove(*, mark: DamageMark, by) -> None:
 
 
 PHOTO_MAX_BYTES = 10 * 1024 * 1024  # a tablet camera's JPEG is 2–5 MB
-PHOTO_MAX_SIDE = 12000  # pixels: bounds the memory a decode takes (decompression bombs)
+PHOTO_MAX_SIDE = 8000  # pixels: a 48-megapixel camera; bounds a decode's memory
 THUMBNAIL_SIDE = 320  # pixels: the lists' thumbnails
 THUMBNAIL_QUALITY = 80  # JPEG quality of thumbnails: small files, still clear at 320 px
 
@@ -459,15 +459,16 @@ def _decoded_image(data: bytes, *, kinds, too_large: str, broken: str, max_side:
         raise ValidationError(broken)
     try:
         with Image.open(io.BytesIO(data)) as probe:
+            size = probe.size
             probe.verify()  # a truncated or forged file fails here
+        if max(size) > max_side:  # checked before decoding the pixels (memory)
+            raise ValidationError(too_large)
         image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ValidationError(broken) from None
     if image.format != kind.pillow_format:
         raise ValidationError(broken)
-    if max(image.size) > max_side:
-        raise ValidationError(too_large)
     return kind, image
 
 

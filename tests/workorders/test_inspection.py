@@ -179,3 +179,14 @@ def test_the_customer_signs_the_sheet_and_it_takes_no_more_changes():
     with pytest.raises(ValidationError) as refused:
         services.damage_mark_add(work_order=order, by=by, x=30, y=20, kind="dent")
     assert refused.value.messages == ["接车登记表已由客户签字确认,不能再修改。"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_photo_wider_than_any_camera_is_refused_before_its_pixels_are_decoded():
+    order = order_in_state(WorkOrder.Status.DRAFT)
+    upload = SimpleUploadedFile("wide.jpg", _jpeg(9000, 10))
+
+    with pytest.raises(ValidationError) as refused:
+        services.inspection_photo_add(work_order=order, by=flow_user(), upload=upload)
+
+    assert refused.value.message_dict == {"upload": ["照片不能超过 8000×8000 像素。"]}
