@@ -24,11 +24,11 @@ from apps.core.selectors import settings_row_for_edit
 from apps.core.settings import current_settings, forget_cached
 from apps.customers.models import Customer, ImportBatch, SalesDocument, SalesFile
 from tests.factories.customers import CustomerFactory, SalesFileFactory, VehicleFactory
+from tests.factories.parts import PartFactory
 from tests.factories.workorders import (
     CannedJobFactory,
     LabourOperationFactory,
     MaintenanceIntervalFactory,
-    PartFactory,
     WorkOrderFactory,
 )
 

@@ -14,7 +14,8 @@ from playwright.sync_api import expect
 
 from apps.workorders.models import CannedJob
 from tests.e2e.conftest import TABLET
-from tests.factories.workorders import LabourOperationFactory, PartFactory
+from tests.factories.parts import PartFactory
+from tests.factories.workorders import LabourOperationFactory
 
 pytestmark = [
     pytest.mark.e2e,

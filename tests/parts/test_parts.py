@@ -11,7 +11,7 @@ from django.urls import reverse
 from apps.parts.forms import PartForm
 from apps.parts.models import Part
 from apps.parts.services import normalize_model_names, normalize_part_number, part_save
-from tests.factories.workorders import PartFactory
+from tests.factories.parts import PartFactory
 from tests.pages import PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db

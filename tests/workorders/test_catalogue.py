@@ -27,11 +27,11 @@ from apps.workorders.models import (
     MaintenanceInterval,
     ServiceSettings,
 )
+from tests.factories.parts import PartFactory
 from tests.factories.workorders import (
     CannedJobFactory,
     CannedJobLineFactory,
     LabourOperationFactory,
-    PartFactory,
 )
 
 pytestmark = pytest.mark.django_db

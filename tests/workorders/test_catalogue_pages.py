@@ -9,11 +9,11 @@ import pytest
 from django.urls import reverse
 
 from apps.workorders.models import CannedJob, LabourOperation, MaintenanceInterval
+from tests.factories.parts import PartFactory
 from tests.factories.workorders import (
     CannedJobLineFactory,
     LabourOperationFactory,
     MaintenanceIntervalFactory,
-    PartFactory,
     WorkOrderFactory,
 )
 from tests.pages import PAGE_QUERIES, html
