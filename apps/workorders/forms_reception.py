@@ -31,6 +31,10 @@ def default_promised_at(now: dt.datetime) -> dt.datetime:
 class ReceptionSearchForm(OwnMessagesMixin, forms.Form):
     q = forms.CharField(label="车牌、VIN 或手机号", max_length=TYPED_IDENTIFIER_LENGTH * 2)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].error_messages["required"] = "请输入车牌、VIN 或手机号。"
+
     def clean_q(self):
         # Full-width characters and odd spaces of a paste become plain text (the search
         # itself drops the spaces and upper-cases).
