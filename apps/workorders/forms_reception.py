@@ -2,6 +2,7 @@
 services.py (work_order_open, inspection_save, …) hold the rules and do the writes."""
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
 PROMISE_AFTER = dt.timedelta(hours=2)
 PROMISE_ROUNDING_MINUTES = 30
 PHOTO_FIELD_LABEL = "照片"
+HUNDREDTH = Decimal("0.01")
 
 
 def default_promised_at(now: dt.datetime) -> dt.datetime:
@@ -202,16 +204,17 @@ class InspectionForm(OwnMessagesMixin, forms.Form):
 class DamageMarkForm(OwnMessagesMixin, forms.Form):
     """A tap on the car outline: where (percent of the drawing) and what."""
 
-    x = forms.DecimalField(label="横向位置", min_value=0, max_value=100, decimal_places=2)
-    y = forms.DecimalField(label="纵向位置", min_value=0, max_value=100, decimal_places=2)
+    # Any precision the browser sends; kept to 2 decimals (the model's).
+    x = forms.DecimalField(label="横向位置", min_value=0, max_value=100)
+    y = forms.DecimalField(label="纵向位置", min_value=0, max_value=100)
     kind = forms.ChoiceField(label="损伤类型", choices=DamageMark.Kind.choices)
     note = forms.CharField(label="说明", max_length=100, required=False)
 
     def clean_x(self):
-        return round(self.cleaned_data["x"], 2)
+        return self.cleaned_data["x"].quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
 
     def clean_y(self):
-        return round(self.cleaned_data["y"], 2)
+        return self.cleaned_data["y"].quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
 
 
 class InspectionPhotoForm(OwnMessagesMixin, forms.Form):

@@ -232,8 +232,9 @@ def _numbered(marks) -> list[DamageMark]:
     return marks
 
 
-def _marks_answer(request, order: WorkOrder, *, error: str = "", status: int = 200):
-    """htmx: the outline block again; otherwise back to the sheet."""
+def _marks_answer(request, order: WorkOrder, *, error: str = ""):
+    """htmx: the outline block again, with the error if any (status 200: htmx swaps only
+    successful answers); otherwise back to the sheet."""
     if not request.htmx:
         if error:
             messages.error(request, error)
@@ -249,7 +250,6 @@ def _marks_answer(request, order: WorkOrder, *, error: str = "", status: int = 2
             "mark_kinds": DamageMark.Kind.choices,
             "mark_error": error,
         },
-        status=status,
     )
 
 
@@ -260,11 +260,11 @@ def inspection_mark_add(request, pk):
     form = DamageMarkForm(request.POST)
     if not form.is_valid():
         error = next(iter(form.errors.values()))[0]
-        return _marks_answer(request, order, error=error, status=422)
+        return _marks_answer(request, order, error=error)
     try:
         services.damage_mark_add(work_order=order, by=request.user, **form.cleaned_data)
     except ValidationError as error:
-        return _marks_answer(request, order, error=" ".join(error.messages), status=422)
+        return _marks_answer(request, order, error=" ".join(error.messages))
     return _marks_answer(request, order)
 
 
@@ -276,7 +276,7 @@ def inspection_mark_remove(request, pk, mark_pk):
     try:
         services.damage_mark_remove(mark=mark, by=request.user)
     except ValidationError as error:
-        return _marks_answer(request, order, error=" ".join(error.messages), status=422)
+        return _marks_answer(request, order, error=" ".join(error.messages))
     return _marks_answer(request, order)
 
 
