@@ -6,13 +6,13 @@ from . import views_reception as views
 
 urlpatterns = [
     path("reception/", views.reception, name="reception"),
-    path("reception/new-customer/", views.reception_new_customer, name="reception_new_customer"),
+    path("reception/new-customer/", views.reception_walk_in, name="reception_walk_in"),
     path("<int:pk>/inspection/", views.inspection, name="inspection"),
-    path("<int:pk>/inspection/marks/", views.inspection_mark_add, name="inspection_mark_add"),
+    path("<int:pk>/inspection/marks/", views.damage_mark_add, name="damage_mark_add"),
     path(
         "<int:pk>/inspection/marks/<int:mark_pk>/remove/",
-        views.inspection_mark_remove,
-        name="inspection_mark_remove",
+        views.damage_mark_remove,
+        name="damage_mark_remove",
     ),
     path("<int:pk>/inspection/photos/", views.inspection_photo_add, name="inspection_photo_add"),
     path(
@@ -28,7 +28,7 @@ urlpatterns = [
     ),
     path(
         "<int:pk>/inspection/recommendations/<int:recommendation_pk>/accept/",
-        views.inspection_recommendation_accept,
-        name="inspection_recommendation_accept",
+        views.recommendation_add,
+        name="recommendation_add",
     ),
 ]

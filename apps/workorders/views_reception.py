@@ -101,7 +101,7 @@ def _open_form(request, vehicle: Vehicle) -> dict:
 @require_perm("workorders.add_workorder")
 @require_perm("customers.add_customer")
 @require_perm("customers.add_vehicle")
-def reception_new_customer(request):
+def reception_walk_in(request):
     """新车新客户: the customer and the car created on the spot (the archive's services,
     both or neither), then back to reception with the car selected."""
     post = request.POST if request.method == "POST" else None
@@ -130,7 +130,7 @@ def reception_new_customer(request):
             return redirect(f"{reverse('workorders:reception')}?vehicle={vehicle.pk}")
     return render(
         request,
-        "workorders/reception_new_customer.html",
+        "workorders/reception_walk_in.html",
         {"customer_form": customer_form, "vehicle_form": vehicle_form},
     )
 
@@ -255,7 +255,7 @@ def _marks_answer(request, order: WorkOrder, *, error: str = ""):
 
 @require_POST
 @require_perm(EDIT)
-def inspection_mark_add(request, pk):
+def damage_mark_add(request, pk):
     order = _edit_sheet(request, pk)
     form = DamageMarkForm(request.POST)
     if not form.is_valid():
@@ -270,7 +270,7 @@ def inspection_mark_add(request, pk):
 
 @require_POST
 @require_perm(EDIT)
-def inspection_mark_remove(request, pk, mark_pk):
+def damage_mark_remove(request, pk, mark_pk):
     order = _edit_sheet(request, pk)
     mark = get_object_or_404(DamageMark, pk=mark_pk, inspection__work_order=order)
     try:
@@ -359,7 +359,7 @@ def inspection_sign(request, pk):
 
 @require_POST
 @require_perm(EDIT)
-def inspection_recommendation_accept(request, pk, recommendation_pk):
+def recommendation_add(request, pk, recommendation_pk):
     """加入本单: an open recommendation of the car becomes a proposed line, in one tap."""
     order = _edit_sheet(request, pk)
     recommendation = get_object_or_404(

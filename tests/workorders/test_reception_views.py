@@ -114,7 +114,7 @@ def test_a_search_finding_nothing_offers_the_walk_in_form_with_the_plate(advisor
     assert response.status_code == 200
     body = response.content.decode()
     assert "没有找到“粤B99999”对应的车辆" in body
-    assert reverse("workorders:reception_new_customer") + "?q=%E7%B2%A4B99999" in body
+    assert reverse("workorders:reception_walk_in") + "?q=%E7%B2%A4B99999" in body
 
 
 def test_an_empty_search_says_what_to_type(advisor_client):
@@ -274,7 +274,7 @@ def _walk_in(**changes) -> dict:
 
 
 def test_a_walk_in_customer_and_car_are_created_and_the_car_is_selected(advisor_client):
-    response = advisor_client.post(reverse("workorders:reception_new_customer"), _walk_in())
+    response = advisor_client.post(reverse("workorders:reception_walk_in"), _walk_in())
 
     vehicle = Vehicle.objects.get(plate="粤B88888")
     assert response.status_code == 302
@@ -285,7 +285,7 @@ def test_a_walk_in_customer_and_car_are_created_and_the_car_is_selected(advisor_
 
 def test_a_walk_in_form_with_errors_creates_nothing_and_keeps_the_input(advisor_client):
     response = advisor_client.post(
-        reverse("workorders:reception_new_customer"), _walk_in(**{"customer-mobile": "123"})
+        reverse("workorders:reception_walk_in"), _walk_in(**{"customer-mobile": "123"})
     )
 
     assert response.status_code == 200
@@ -297,7 +297,7 @@ def test_a_walk_in_form_with_errors_creates_nothing_and_keeps_the_input(advisor_
 
 def test_a_walk_in_car_whose_vin_exists_is_refused_and_no_customer_is_left(car, advisor_client):
     response = advisor_client.post(
-        reverse("workorders:reception_new_customer"), _walk_in(**{"vehicle-vin": car.vin})
+        reverse("workorders:reception_walk_in"), _walk_in(**{"vehicle-vin": car.vin})
     )
 
     assert response.status_code == 200
@@ -306,7 +306,7 @@ def test_a_walk_in_car_whose_vin_exists_is_refused_and_no_customer_is_left(car, 
 
 
 def test_the_walk_in_form_is_prefilled_with_the_plate_that_was_searched(advisor_client):
-    response = advisor_client.get(reverse("workorders:reception_new_customer"), {"q": "粤b 77777"})
+    response = advisor_client.get(reverse("workorders:reception_walk_in"), {"q": "粤b 77777"})
 
     assert 'value="粤B77777"' in response.content.decode()
 
@@ -413,7 +413,7 @@ def test_a_tap_on_the_outline_adds_a_numbered_mark_and_answers_the_outline(car, 
     damage_mark(order, x="80.00", y="20.00", kind=DamageMark.Kind.DENT)
 
     response = advisor_client.post(
-        reverse("workorders:inspection_mark_add", args=[order.pk]),
+        reverse("workorders:damage_mark_add", args=[order.pk]),
         {"x": "12.345", "y": "67.8", "kind": "scratch"},
         HTTP_HX_REQUEST="true",
     )
@@ -434,7 +434,7 @@ def test_a_mark_outside_the_drawing_is_refused_in_chinese(car, advisor_client):
     order = open_order(vehicle=car)
 
     response = advisor_client.post(
-        reverse("workorders:inspection_mark_add", args=[order.pk]),
+        reverse("workorders:damage_mark_add", args=[order.pk]),
         {"x": "120", "y": "50", "kind": "scratch"},
         HTTP_HX_REQUEST="true",
     )
@@ -450,7 +450,7 @@ def test_a_mark_is_removed_with_htmx(car, advisor_client):
     removed = damage_mark(order, x="50.00")
 
     response = advisor_client.post(
-        reverse("workorders:inspection_mark_remove", args=[order.pk, removed.pk]),
+        reverse("workorders:damage_mark_remove", args=[order.pk, removed.pk]),
         HTTP_HX_REQUEST="true",
     )
 
@@ -464,7 +464,7 @@ def test_a_mark_of_another_order_is_not_found(car, advisor_client):
     other = damage_mark(open_order())
 
     response = advisor_client.post(
-        reverse("workorders:inspection_mark_remove", args=[order.pk, other.pk])
+        reverse("workorders:damage_mark_remove", args=[order.pk, other.pk])
     )
 
     assert response.status_code == 404
@@ -475,7 +475,7 @@ def test_without_htmx_a_mark_leads_back_to_the_sheet(car, advisor_client):
     order = open_order(vehicle=car)
 
     response = advisor_client.post(
-        reverse("workorders:inspection_mark_add", args=[order.pk]),
+        reverse("workorders:damage_mark_add", args=[order.pk]),
         {"x": "10", "y": "10", "kind": "crack"},
     )
 
@@ -491,10 +491,10 @@ def test_only_the_desk_marks_damage(role, car, role_client):
     client = role_client(role)
 
     added = client.post(
-        reverse("workorders:inspection_mark_add", args=[order.pk]),
+        reverse("workorders:damage_mark_add", args=[order.pk]),
         {"x": "10", "y": "10", "kind": "crack"},
     )
-    removed = client.post(reverse("workorders:inspection_mark_remove", args=[order.pk, mark.pk]))
+    removed = client.post(reverse("workorders:damage_mark_remove", args=[order.pk, mark.pk]))
 
     assert (added.status_code, removed.status_code) == (403, 403)
     assert list(DamageMark.objects.values_list("pk", flat=True)) == [mark.pk]
@@ -505,7 +505,7 @@ def test_a_signed_sheet_takes_no_more_marks(car, advisor, advisor_client):
     sign_sheet(order, by=advisor)
 
     response = advisor_client.post(
-        reverse("workorders:inspection_mark_add", args=[order.pk]),
+        reverse("workorders:damage_mark_add", args=[order.pk]),
         {"x": "10", "y": "10", "kind": "crack"},
     )
 
@@ -653,7 +653,7 @@ def test_a_recommendation_is_added_to_the_order_in_one_tap(car, advisor_client):
     item = recommendation(car, description="更换刹车片")
 
     response = advisor_client.post(
-        reverse("workorders:inspection_recommendation_accept", args=[order.pk, item.pk])
+        reverse("workorders:recommendation_add", args=[order.pk, item.pk])
     )
 
     assert response.status_code == 302
@@ -668,7 +668,7 @@ def test_a_recommendation_of_another_car_is_not_found(car, advisor_client):
     other = recommendation(VehicleFactory())
 
     response = advisor_client.post(
-        reverse("workorders:inspection_recommendation_accept", args=[order.pk, other.pk])
+        reverse("workorders:recommendation_add", args=[order.pk, other.pk])
     )
 
     assert response.status_code == 404
