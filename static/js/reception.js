@@ -33,6 +33,13 @@
   });
   document.addEventListener("DOMContentLoaded", refreshOpenForm);
 
+  // --- a photo is uploaded as soon as it is taken (one tap on the tablet) ---
+  document.addEventListener("change", function (event) {
+    if (event.target.classList && event.target.classList.contains("photo-input")) {
+      if (event.target.files && event.target.files.length) event.target.form.requestSubmit();
+    }
+  });
+
   // --- the outline: a tap opens the picker at that spot (x, y in % of the drawing) ---
   document.addEventListener("click", function (event) {
     var outline = event.target.closest && event.target.closest("svg.car-outline.is-editable");
