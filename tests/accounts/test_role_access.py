@@ -23,13 +23,13 @@ from apps.core.models import DealershipSettings
 from apps.core.selectors import settings_row_for_edit
 from apps.core.settings import current_settings, forget_cached
 from apps.customers.models import Customer, ImportBatch, SalesDocument, SalesFile
+from tests.factories import reception
 from tests.factories.customers import CustomerFactory, SalesFileFactory, VehicleFactory
 from tests.factories.parts import PartFactory
 from tests.factories.workorders import (
     CannedJobFactory,
     LabourOperationFactory,
     MaintenanceIntervalFactory,
-    WorkOrderFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +89,17 @@ settings_edit        .       .          .          .  .     .        .        . 
 calendar_list        .       .          .          .  .     .        .        .         .       Y
 calendar_year        .       .          .          .  .     .        .        .         .       Y
 dealership_logo      Y       Y          Y          Y  Y     Y        Y        Y         Y       Y
+[workorders]
+reception            Y       .          .          .  .     .        .        .         Y       .
+reception_walk_in    Y       .          .          .  .     .        .        .         Y       .
+inspection           Y       Y          .          Y  Y     Y        Y        Y         Y       Y
+damage_mark_add      Y       .          .          .  .     .        .        .         Y       .
+damage_mark_remove   Y       .          .          .  .     .        .        .         Y       .
+inspection_photo_add Y       .          .          .  .     .        .        .         Y       .
+inspection_photo     Y       Y          .          Y  Y     Y        Y        Y         Y       Y
+inspection_sign      Y       .          .          .  .     .        .        .         Y       .
+inspection_signature Y       Y          .          Y  Y     Y        Y        Y         Y       Y
+recommendation_add   Y       .          .          .  .     .        .        .         Y       .
 """  # noqa: E501 (the header of role codes is one character too wide)
 # Pages that answer without a session (the login page, and the logo it shows).
 PUBLIC = {"accounts:login", "core:dealership_logo"}
@@ -139,10 +150,11 @@ CASES = [(page, role) for page in ALLOWED for role in MATRIX_ROLES]
 
 
 @pytest.fixture
-def archive(user_with_role):
+def archive(user_with_role, settings, tmp_path):
     """One of everything the pages show: a customer with a vehicle and its sales file (its
     invoice received), a second vehicle with no sales file yet, an import batch and the
-    dealership's logo."""
+    dealership's logo; an open work order of the vehicle with its inspection sheet, a
+    damage mark, a photo and a recommendation, and a signed sheet of the second vehicle."""
     settings_row = settings_row_for_edit(DealershipSettings)
     settings_row.logo.save("logo.png", ContentFile(PNG))
     forget_cached()  # the header reads the logo from the cached row
@@ -156,13 +168,22 @@ def archive(user_with_role):
     batch = ImportBatch.objects.create(
         file="imports/2026/11/old.xlsx", original_name="old.xlsx", created_by=user_with_role()
     )
+    settings.PRIVATE_ROOT = tmp_path / "private"  # the photos and signature below
+    work_order = reception.open_order(vehicle=vehicle)
+    mark = reception.damage_mark(work_order)
+    signed = reception.open_order(vehicle=unsold)
+    reception.sign_sheet(signed, by=user_with_role())
     return {
         "customer": customer,
         "vehicle": vehicle,
         "sales_file": sales_file,
         "unsold": unsold,
         "batch": batch,
-        "work_order": WorkOrderFactory(vehicle=vehicle),
+        "work_order": work_order,
+        "mark": mark,
+        "photo": reception.inspection_photo(work_order, by=user_with_role()),
+        "signed": signed,
+        "recommendation": reception.recommendation(vehicle),
         "part": PartFactory(),
         "labour_operation": LabourOperationFactory(),
         "canned_job": CannedJobFactory(),
@@ -200,6 +221,14 @@ def _request(page: str, archive: dict) -> PageRequest:
         "customers:salesfile_receive": [sales_file.pk],
         "customers:salesfile_unreceive": [sales_file.pk, SalesFile.Document.INVOICE],
         "customers:import_detail": [archive["batch"].pk],
+        "workorders:inspection": [archive["work_order"].pk],
+        "workorders:damage_mark_add": [archive["work_order"].pk],
+        "workorders:damage_mark_remove": [archive["work_order"].pk, archive["mark"].pk],
+        "workorders:inspection_photo_add": [archive["work_order"].pk],
+        "workorders:inspection_photo": [archive["photo"].pk, "thumb"],
+        "workorders:inspection_sign": [archive["work_order"].pk],
+        "workorders:inspection_signature": [archive["signed"].pk],
+        "workorders:recommendation_add": [archive["work_order"].pk, archive["recommendation"].pk],
         "parts:part_update": [archive["part"].pk],
         "catalogue:labour_update": [archive["labour_operation"].pk],
         "catalogue:cannedjob_detail": [archive["canned_job"].pk],
@@ -218,6 +247,17 @@ def _request(page: str, archive: dict) -> PageRequest:
         return PageRequest("post", url, {})
     if page == "customers:salesfile_unreceive":
         return PageRequest("post", url, {}, 302, sales_file_url)
+    inspection_url = reverse("workorders:inspection", args=[archive["work_order"].pk])
+    if page == "workorders:reception":
+        return PageRequest("get", url, {"vehicle": vehicle.pk})
+    if page == "workorders:damage_mark_add":
+        return PageRequest("post", url, {"x": "10", "y": "20", "kind": "dent"}, 302, inspection_url)
+    if page == "workorders:damage_mark_remove":
+        return PageRequest("post", url, {}, 302, inspection_url)
+    if page in ("workorders:inspection_photo_add", "workorders:inspection_sign"):
+        return PageRequest("post", url, {}, 422)  # the form again: no photo, no signature
+    if page == "workorders:recommendation_add":
+        return PageRequest("post", url, {}, 302, f"{inspection_url}#recommendations")
     if page == "accounts:login":  # a signed-in user is sent on to the 工作台
         return PageRequest("get", url, {}, 302, reverse("dashboard:home"))
     if page == "accounts:logout":

@@ -82,6 +82,14 @@ GET_PAGES = [
         "accounts:logout",
         "core:dealership_logo",
         "customers:customer_reveal",  # POST only; answers a fragment (test_pii_reveal.py)
+        # Reception: POST only (the sheet's forms, rendered by the test below), and images.
+        "workorders:damage_mark_add",
+        "workorders:damage_mark_remove",
+        "workorders:inspection_photo_add",
+        "workorders:inspection_sign",
+        "workorders:recommendation_add",
+        "workorders:inspection_photo",
+        "workorders:inspection_signature",
     }
     and not page.endswith(("receive", "unreceive", "import_template"))
 ]
@@ -192,3 +200,27 @@ def test_no_template_source_holds(what, pattern):
     }
 
     assert found == {}, f"{what}: {found}"
+
+
+def test_the_inspection_sheet_with_errors_and_its_outline_fragment_render_without_inline_code(
+    role_client,
+    archive,  # noqa: F811
+):
+    client = role_client("advisor")
+    order = archive["work_order"]
+
+    sheet = client.post(reverse("workorders:inspection", args=[order.pk]), {"fuel_level": "9"})
+    outline = client.post(
+        reverse("workorders:damage_mark_add", args=[order.pk]),
+        {"x": "10", "y": "120", "kind": "dent"},
+        HTTP_HX_REQUEST="true",
+    )
+    signed = client.get(reverse("workorders:inspection", args=[archive["signed"].pk]))
+    walk_in = client.post(reverse("workorders:reception_walk_in"), {"customer-name": "李"})
+
+    assert (sheet.status_code, outline.status_code, signed.status_code) == (200, 200, 200)
+    assert "请选择冷却液。" in sheet.content.decode()
+    assert "纵向位置不能大于 100。" in outline.content.decode()
+    assert "已签字" in signed.content.decode()
+    for response in (sheet, outline, signed, walk_in):
+        assert _problems(response.content.decode()) == []
