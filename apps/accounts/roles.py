@@ -127,6 +127,8 @@ NAVIGATION = (
     NavItem("工作台", "dashboard:home", ""),
     NavItem("客户档案", "customers:customer_list", "customers.view_customer"),
     NavItem("车辆", "customers:vehicle_list", "customers.view_vehicle"),
+    NavItem("工单", "workorders:list", "workorders.view_workorder"),
+    NavItem("我的工单", "workorders:advisor_home", "workorders.change_workorder"),
     NavItem("销售档案", "customers:salesfile_list", "customers.view_salesfile"),
     NavItem("档案导入", "customers:import_list", "customers.import_archive"),
     NavItem("号码查看记录", "customers:pii_reveal_list", "customers.view_piireveal"),
