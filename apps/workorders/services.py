@@ -1158,6 +1158,8 @@ def _transition(
         raise ValidationError(
             f"工单当前为“{WorkOrder.Status(from_status).label}”,不能“{transition.label}”。"
         )
+    # The lines as they are now, even when the caller's instance holds older ones.
+    getattr(work_order, "_prefetched_objects_cache", {}).pop("lines", None)
     prefetch_related_objects([work_order], "lines")
     blocked = refusals(transition, work_order)
     if blocked:

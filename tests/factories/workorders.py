@@ -1,8 +1,11 @@
+import base64
 import datetime as dt
+import io
 from decimal import Decimal
 
 import factory
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from apps.workorders import services
 from apps.workorders.models import (
@@ -226,3 +229,28 @@ def order_in_state(
         )
     order.refresh_from_db()
     return order
+
+
+def png_bytes(width: int = 300, height: int = 100) -> bytes:
+    """A real PNG (a stroke on white), as a signature pad exports it."""
+    image = Image.new("RGB", (width, height), "white")
+    ImageDraw.Draw(image).line([(10, 80), (width - 10, 20)], fill="black", width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def png_data_url(data: bytes | None = None) -> str:
+    return "data:image/png;base64," + base64.b64encode(data or png_bytes()).decode()
+
+
+# signature_pad's toData(): strokes of points
+SIGNATURE_POINTS = [
+    {
+        "penColor": "black",
+        "points": [
+            {"x": 10, "y": 80, "time": 1, "pressure": 0.5},
+            {"x": 290, "y": 20.5, "time": 2, "pressure": 0.5},
+        ],
+    }
+]
