@@ -50,7 +50,6 @@ class ManualLineForm(OwnMessagesMixin, forms.Form):
     quantity = forms.DecimalField(label="数量/工时", initial=1, **QUANTITY)
     unit_price = forms.DecimalField(label="单价", **MONEY)
     payer = forms.ChoiceField(label="付费方", choices=Payer.choices)
-    code = forms.CharField(label="编码", max_length=40, required=False)
 
     def clean_description(self):
         text = self.cleaned_data["description"].strip()
@@ -189,14 +188,28 @@ class DeliverForm(OwnMessagesMixin, forms.Form):
 
 
 class PaymentForm(OwnMessagesMixin, forms.Form):
-    method = forms.ChoiceField(label="支付方式", choices=Payment.Method.choices)
-    amount = forms.DecimalField(label="金额", max_digits=12, decimal_places=2, min_value=0.01)
+    # An empty first choice: a row left blank is unchanged, and the formset skips it.
+    method = forms.ChoiceField(
+        label="支付方式", choices=[("", "—")] + Payment.Method.choices, required=False
+    )
+    amount = forms.DecimalField(
+        label="金额", max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
     reference = forms.CharField(label="交易参考号", max_length=64, required=False)
 
+    def clean(self):
+        data = super().clean()
+        if data.get("amount") is not None and not data.get("method"):
+            self.add_error("method", "请选择支付方式。")
+        if data.get("method") and data.get("amount") is None:
+            self.add_error("amount", "请填写金额。")
+        return data
 
-# Three rows: cash plus a card or WeChat top-up covers nearly every settlement. Empty rows
-# are skipped; an order the customer owes nothing on settles with none.
-PaymentFormSet = forms.formset_factory(PaymentForm, extra=3)
+
+# Three rows (the prefilled one and two more): cash plus a card or WeChat top-up covers
+# nearly every settlement. Empty rows are skipped; an order the customer owes nothing on
+# settles with none.
+PaymentFormSet = forms.formset_factory(PaymentForm, extra=2)
 
 
 def payments_formset(work_order: WorkOrder, data=None):

@@ -88,7 +88,8 @@ def _detail_context(request, order: WorkOrder, forms: dict) -> dict:
     user = request.user
     now = timezone.now()
     editable = not order.is_read_only
-    can_change = editable and user.has_perm(P + "change_workorder")
+    # A delivered car takes no more lines, approvals or delay notices: only settlement.
+    can_change = editable and order.status != S.DELIVERED and user.has_perm(P + "change_workorder")
     limit = current_settings(ServiceSettings).max_line_discount_percent
     lines = list(order.lines.all())
     proposed = [line for line in lines if line.status == LineStatus.PROPOSED]
@@ -221,7 +222,6 @@ def workorder_add_line(request, pk):
             quantity=data["quantity"],
             unit_price=data["unit_price"],
             payer=data["payer"],
-            code=data["code"],
         )
         try:
             services.work_order_add_lines(work_order=order, by=request.user, lines=[line])
@@ -470,7 +470,7 @@ def workorder_settle(request, pk):
                 method=row["method"], amount=row["amount"], reference=row["reference"].strip()
             )
             for row in formset.cleaned_data
-            if row
+            if row.get("amount") is not None
         ]
         try:
             services.work_order_settle(work_order=order, by=request.user, payments=payments)
