@@ -46,7 +46,14 @@ from .models import (
     WorkOrderDocument,
     WorkOrderLine,
 )
-from .transitions import TRANSITIONS, Transition, approved_lines_qc_passed, refusals
+from .transitions import (
+    NEEDS_NO_PENDING,
+    TRANSITIONS,
+    Transition,
+    approved_lines_qc_passed,
+    no_line_awaiting_approval,
+    refusals,
+)
 
 BULK_BATCH = 2000  # rows per INSERT: one statement stays well under a megabyte
 # An imported order has dates only: it is shown as opened at 09:00 and delivered at 17:00.
@@ -439,7 +446,7 @@ def damage_mark_remove(*, mark: DamageMark, by) -> None:
 
 
 PHOTO_MAX_BYTES = 10 * 1024 * 1024  # a tablet camera's JPEG is 2–5 MB
-PHOTO_MAX_SIDE = 12000  # pixels: bounds the memory a decode takes (decompression bombs)
+PHOTO_MAX_SIDE = 8000  # pixels: a 48-megapixel camera; bounds a decode's memory
 THUMBNAIL_SIDE = 320  # pixels: the lists' thumbnails
 THUMBNAIL_QUALITY = 80  # JPEG quality of thumbnails: small files, still clear at 320 px
 
@@ -452,15 +459,16 @@ def _decoded_image(data: bytes, *, kinds, too_large: str, broken: str, max_side:
         raise ValidationError(broken)
     try:
         with Image.open(io.BytesIO(data)) as probe:
+            size = probe.size
             probe.verify()  # a truncated or forged file fails here
+        if max(size) > max_side:  # checked before decoding the pixels (memory)
+            raise ValidationError(too_large)
         image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ValidationError(broken) from None
     if image.format != kind.pillow_format:
         raise ValidationError(broken)
-    if max(image.size) > max_side:
-        raise ValidationError(too_large)
     return kind, image
 
 
@@ -1218,10 +1226,17 @@ def work_order_transition(
     transition, reason = _checked_transition(work_order, name, by, reason)
     if transition.via:
         raise ValidationError(f"“{transition.label}”请在对应的表单中办理。")
+    # Rework means a check failed: every line is inspected again and the car checked again
+    # before delivery.
+    extra = {"internal_checked_at": None, "internal_checked_by": None} if name == "rework" else {}
     with transaction.atomic():
         change = _transition(
-            work_order, transition, by=by, reason=reason, from_status=work_order.status
+            work_order, transition, by=by, reason=reason, from_status=work_order.status, extra=extra
         )
+        if name == "rework":
+            WorkOrderLine.objects.filter(work_order=work_order).update(
+                qc_passed_at=None, qc_passed_by=None, updated_at=change.at
+            )
         if transition.target == WorkOrder.Status.CANCELLED:
             _reopen_recommendations_of(work_order)
     return change
@@ -1363,6 +1378,8 @@ def work_order_internal_check(*, work_order: WorkOrder, by, old_parts: str) -> W
                 f"工单当前为“{locked.get_status_display()}”,终检通过后才能做交车前检查。"
             )
         prefetch_related_objects([locked], "lines")
+        if not no_line_awaiting_approval(locked):
+            raise ValidationError(NEEDS_NO_PENDING.refusal)
         if not approved_lines_qc_passed(locked):
             raise ValidationError("还有已确认的项目未完工或未通过质检。")
         now = timezone.now()
@@ -1371,6 +1388,12 @@ def work_order_internal_check(*, work_order: WorkOrder, by, old_parts: str) -> W
     for name, value in values.items():
         setattr(work_order, name, value)
     return work_order
+
+
+def _refuse_pending_lines(work_order: WorkOrder) -> None:
+    """Lines the customer never approved are neither delivered nor paid for."""
+    if WorkOrderLine.objects.filter(work_order=work_order, status=LineStatus.PROPOSED).exists():
+        raise ValidationError(NEEDS_NO_PENDING.refusal)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -1424,6 +1447,7 @@ def work_order_deliver(
     }
     with transaction.atomic():
         locked = WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+        _refuse_pending_lines(locked)
         change = _transition(
             locked, transition, by=by, reason="", from_status=work_order.status, extra=values
         )
@@ -1460,6 +1484,7 @@ def work_order_settle(*, work_order: WorkOrder, by, payments: list[NewPayment]) 
         locked = (
             WorkOrder.objects.select_for_update().select_related("vehicle").get(pk=work_order.pk)
         )
+        _refuse_pending_lines(locked)
         totals = work_order_recompute_totals(locked)
         due = totals.customer_paid
         if paid != due:

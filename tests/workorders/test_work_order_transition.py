@@ -21,6 +21,7 @@ from apps.workorders.models import (
     WorkOrder,
     WorkOrderLine,
 )
+from apps.workorders.selectors import open_recommendations
 from apps.workorders.transitions import TRANSITIONS
 from tests.factories.clock import SHANGHAI
 from tests.factories.workorders import WorkOrderFactory, flow_user, order_in_state
@@ -290,3 +291,56 @@ def test_two_people_pressing_the_same_button_record_one_move():
         )
     ) == [won[0].by_id]
     assert WorkOrder.objects.get(pk=order.pk).status == S.DISPATCHED
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_rework_sends_every_line_back_to_inspection_and_the_car_to_a_new_check():
+    by = flow_user()
+    order = order_in_state(S.READY, by=by)
+    services.work_order_internal_check(work_order=order, by=by, old_parts="shown")
+
+    services.work_order_transition(work_order=order, name="rework", by=by, reason="异响未消除")
+
+    order.refresh_from_db()
+    assert (order.status, order.internal_checked_at) == (S.IN_PROGRESS, None)
+    assert set(order.lines.values_list("qc_passed_at", flat=True)) == {None}
+    assert all(order.lines.values_list("done_at", flat=True))  # the work itself stays done
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_cancelling_gives_back_the_recommendations_the_order_took():
+    by = flow_user()
+    first = order_in_state(S.APPROVED, by=by, declined=1)
+    second = order_in_state(S.DRAFT, by=by, vehicle=first.vehicle, lines=[])
+    (recommendation,) = open_recommendations(first.vehicle)
+    services.recommendation_accept(recommendation=recommendation, work_order=second, by=by)
+
+    services.work_order_cancel(work_order=second, by=by, reason="客户改期")
+
+    assert open_recommendations(first.vehicle) == [recommendation]
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_line_is_inspected_only_once_done_and_worked_only_in_progress(user_with_role):
+    by = flow_user()
+    order = order_in_state(S.DISPATCHED, by=by)
+    line = order.lines.first()
+
+    with pytest.raises(ValidationError) as refused:
+        services.line_mark_done(line=line, by=by)
+    assert refused.value.messages == ["工单当前为“已派工”,不能“完工”。"]
+    with pytest.raises(ValidationError) as refused:
+        services.line_mark_done(line=line, by=user_with_role("advisor"))
+    assert refused.value.messages == ["您没有“完工”的权限。"]
+
+    services.work_order_transition(work_order=order, name="start", by=by)
+    with pytest.raises(ValidationError) as refused:
+        services.line_qc_pass(line=line, by=by)
+    assert refused.value.messages == ["“更换机油机滤”尚未完工,不能质检。"]
+    services.line_mark_done(line=line, by=by)
+    services.line_qc_pass(line=line, by=by)
+    line.refresh_from_db()
+    assert (line.done_at, line.qc_passed_at, line.qc_passed_by) == (NOW, NOW, by)
