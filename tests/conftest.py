@@ -85,3 +85,20 @@ def settings_row(db):
     """The settings row exists before the test, so page query counts do not include
     its creation."""
     rules_in_cache()
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test on a real transaction (transaction=True) must also ask for serialized_rollback:
+    its teardown flush then leaves the tables empty for the next one, which reloads the
+    migrations' data (content types, role groups). A plain transaction=True test's flush
+    re-creates that data, and the next serialized test fails inserting it twice."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: use django_db(transaction=True, serialized_rollback=True)"
+            )

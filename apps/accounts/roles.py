@@ -126,6 +126,9 @@ ROLES_BY_CODE = {role.code: role for role in ROLES}
 # The navigation, in menu order; an item shows only to users with its permission.
 NAVIGATION = (
     NavItem("工作台", "dashboard:home", ""),
+    NavItem("我的工单", "workorders:advisor_home", "workorders.change_workorder", "工单"),
+    NavItem("接车开单", "workorders:reception", "workorders.add_workorder", "工单"),
+    NavItem("工单列表", "workorders:list", "workorders.view_workorder", "工单"),
     NavItem("客户档案", "customers:customer_list", "customers.view_customer", "档案"),
     NavItem("车辆", "customers:vehicle_list", "customers.view_vehicle", "档案"),
     NavItem("销售档案", "customers:salesfile_list", "customers.view_salesfile", "档案"),

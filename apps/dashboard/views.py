@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 from django.db.models import prefetch_related_objects
 from django.shortcuts import render
+from django.utils import timezone
 
 from apps.customers import selectors as customer_selectors
 from apps.workorders import selectors as workorder_selectors
+from apps.workorders import selectors_pages as workorder_pages
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ def home(request):
     if user.has_perm("customers.view_customer"):
         context["archive_stats"] = customer_selectors.archive_stats()
         context["recent_visits"] = workorder_selectors.recent_visits(limit=10)
+    if user.has_perm("workorders.change_workorder"):  # the service desk: the advisor's day
+        context["advisor_day"] = workorder_pages.advisor_day(advisor=user, now=timezone.now())
     if user.has_perm("customers.view_salesfile"):
         context["late_sales_files"] = customer_selectors.sales_files_late(limit=5)
     if user.has_perm("customers.import_archive"):

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from apps.core.http import add_service_errors, cursor_param, require_perm
 from apps.core.settings import current_settings
@@ -195,14 +195,6 @@ def interval_update(request, pk):
 # --- the work order's "add line" box (htmx) ----------------------------------------------------
 
 
-def add_catalogue_line_url(work_order: WorkOrder) -> str | None:
-    """Where a search result posts; None until the work-order pages provide the URL."""
-    try:
-        return reverse("workorders:add_catalogue_line", args=[work_order.pk])
-    except NoReverseMatch:
-        return None
-
-
 @require_perm("workorders.change_workorder")
 def line_search(request):
     """The results of the work-order page's "add line" box (htmx partial, GET
@@ -214,8 +206,7 @@ def line_search(request):
     - ``hits``: list of catalogue.CatalogueHit (source "labour" | "part" | "canned",
       source_id, code, name, detail, price, fit, fits), those fitting the model first;
     - ``add_url``: the URL each result's form POSTs to (``source``, ``source_id`` and the
-      CSRF token as fields), or None while `workorders:add_catalogue_line` does not
-      exist: the results then show a disabled button.
+      CSRF token as fields): `workorders:add_catalogue_line`.
     An order that does not exist answers 404; an empty query renders no results.
     """
     try:
@@ -232,6 +223,6 @@ def line_search(request):
             "work_order": work_order,
             "query": query,
             "hits": hits,
-            "add_url": add_catalogue_line_url(work_order),
+            "add_url": reverse("workorders:add_catalogue_line", args=[work_order.pk]),
         },
     )

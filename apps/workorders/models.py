@@ -179,9 +179,8 @@ class WorkOrder(TimeStampedModel):
         return self.number
 
     def get_absolute_url(self) -> str:
-        """Where a work-order number leads: its visit on the vehicle page, until the work
-        order has a page of its own."""
-        return f"{reverse('customers:vehicle_detail', args=[self.vehicle_id])}#visit-{self.pk}"
+        """Where a work-order number leads: the work-order page."""
+        return reverse("workorders:detail", args=[self.pk])
 
     @property
     def is_read_only(self) -> bool:

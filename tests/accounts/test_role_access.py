@@ -23,6 +23,7 @@ from apps.core.models import DealershipSettings
 from apps.core.selectors import settings_row_for_edit
 from apps.core.settings import current_settings, forget_cached
 from apps.customers.models import Customer, ImportBatch, SalesDocument, SalesFile
+from apps.workorders.models import WorkOrder
 from tests.factories import reception
 from tests.factories.customers import CustomerFactory, SalesFileFactory, VehicleFactory
 from tests.factories.parts import PartFactory
@@ -30,6 +31,7 @@ from tests.factories.workorders import (
     CannedJobFactory,
     LabourOperationFactory,
     MaintenanceIntervalFactory,
+    order_in_state,
 )
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +102,22 @@ inspection_photo     Y       Y          .          Y  Y     Y        Y        Y 
 inspection_sign      Y       .          .          .  .     .        .        .         Y       .
 inspection_signature Y       Y          .          Y  Y     Y        Y        Y         Y       Y
 recommendation_add   Y       .          .          .  .     .        .        .         Y       .
+list                 Y       Y          .          Y  Y     Y        Y        Y         Y       Y
+advisor_home         Y       .          .          .  .     .        .        .         Y       .
+detail               Y       Y          .          Y  Y     Y        Y        Y         Y       Y
+add_line             Y       .          .          .  .     .        .        .         Y       .
+add_catalogue_line   Y       .          .          .  .     .        .        .         Y       .
+line_update          Y       .          .          .  .     .        .        .         Y       .
+line_remove          Y       .          .          .  .     .        .        .         Y       .
+line_approve_discount .      .          .          .  .     .        .        .         Y       .
+line_done            .       .          Y          .  .     .        .        .         .       .
+line_qc_pass         .       .          .          Y  .     .        .        .         .       .
+approve              Y       .          .          .  .     .        .        .         Y       .
+transition           Y       Y          .          Y  Y     Y        Y        Y         Y       Y
+delay_notice         Y       .          .          .  .     .        .        .         Y       .
+internal_check       Y       .          .          .  .     .        .        .         Y       .
+deliver              Y       .          .          .  .     .        .        .         Y       .
+settle               Y       .          .          .  .     .        .        .         Y       .
 """  # noqa: E501 (the header of role codes is one character too wide)
 # Pages that answer without a session (the login page, and the logo it shows).
 PUBLIC = {"accounts:login", "core:dealership_logo"}
@@ -169,17 +187,18 @@ def archive(user_with_role, settings, tmp_path):
         file="imports/2026/11/old.xlsx", original_name="old.xlsx", created_by=user_with_role()
     )
     settings.PRIVATE_ROOT = tmp_path / "private"  # the photos and signature below
-    work_order = reception.open_order(vehicle=vehicle)
+    work_order = order_in_state(WorkOrder.Status.DRAFT, vehicle=vehicle)
     mark = reception.damage_mark(work_order)
     signed = reception.open_order(vehicle=unsold)
     reception.sign_sheet(signed, by=user_with_role())
     return {
+        "work_order": work_order,
+        "line": work_order.lines.order_by("id").first(),
         "customer": customer,
         "vehicle": vehicle,
         "sales_file": sales_file,
         "unsold": unsold,
         "batch": batch,
-        "work_order": work_order,
         "mark": mark,
         "photo": reception.inspection_photo(work_order, by=user_with_role()),
         "signed": signed,
@@ -235,6 +254,8 @@ def _request(page: str, archive: dict) -> PageRequest:
         "catalogue:cannedjob_update": [archive["canned_job"].pk],
         "catalogue:interval_update": [archive["interval"].pk],
     }
+    if page.startswith("workorders:") and page.split(":")[1] in WORK_ORDER_PAGES:
+        return _work_order_request(page, archive)
     url = reverse(page, args=args.get(page, []))
     if page == "customers:search":
         return PageRequest("get", url, {"q": "王建国"})
@@ -263,6 +284,43 @@ def _request(page: str, archive: dict) -> PageRequest:
     if page == "accounts:logout":
         return PageRequest("post", url, {}, 302, reverse("accounts:login"))
     return PageRequest("get", url, {})
+
+
+# The work-order page's actions (POST): sent empty, each answers the page again with the
+# form's errors (200), or, for a button, redirects back to the page (302 to the anchor).
+WORK_ORDER_POSTS = {
+    "add_line": (200, ""),
+    "add_catalogue_line": (302, "#lines"),
+    "line_update": (200, ""),
+    "line_remove": (302, "#lines"),
+    "line_approve_discount": (302, "#lines"),
+    "line_done": (302, ""),  # refused (the line is not approved yet): back to the page
+    "line_qc_pass": (302, ""),
+    "approve": (200, ""),
+    "transition": (200, ""),
+    "delay_notice": (200, ""),
+    "internal_check": (200, ""),
+    "deliver": (200, ""),
+    "settle": (200, ""),
+}
+
+
+WORK_ORDER_PAGES = {"list", "advisor_home", "detail", *WORK_ORDER_POSTS}
+
+
+def _work_order_request(page: str, archive: dict) -> PageRequest:
+    order, line = archive["work_order"], archive["line"]
+    name = page.split(":")[1]
+    if name in ("list", "advisor_home"):
+        return PageRequest("get", reverse(page), {})
+    if name == "detail":
+        return PageRequest("get", reverse(page, args=[order.pk]), {})
+    args = [order.pk, line.pk] if name.startswith("line_") else [order.pk]
+    status, anchor = WORK_ORDER_POSTS[name]
+    detail = reverse("workorders:detail", args=[order.pk])
+    return PageRequest(
+        "post", reverse(page, args=args), {}, status, detail + anchor if status == 302 else ""
+    )
 
 
 def test_the_matrix_has_a_column_for_every_role_and_a_row_for_every_url_pattern():
@@ -513,14 +571,29 @@ def _navigation(response) -> list[tuple[str, str]]:
     ("roles", "labels"),
     [
         (("technician",), ["工作台"]),
-        (("qc",), ["工作台"]),
-        (("parts",), ["工作台", "车辆", "配件目录"]),
-        (("advisor",), ["工作台", "客户档案", "车辆", "维修项目", "配件目录"]),
-        (("callback",), ["工作台", "客户档案", "车辆", "销售档案"]),
+        (("qc",), ["工作台", "工单列表"]),
+        (("parts",), ["工作台", "工单列表", "车辆", "配件目录"]),
+        (
+            ("advisor",),
+            [
+                "工作台",
+                "我的工单",
+                "接车开单",
+                "工单列表",
+                "客户档案",
+                "车辆",
+                "维修项目",
+                "配件目录",
+            ],
+        ),
+        (("callback",), ["工作台", "工单列表", "客户档案", "车辆", "销售档案"]),
         (
             ("manager",),
             [
                 "工作台",
+                "我的工单",
+                "接车开单",
+                "工单列表",
                 "客户档案",
                 "车辆",
                 "销售档案",
@@ -530,8 +603,11 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "配件目录",
             ],
         ),
-        (("admin",), ["工作台", "客户档案", "车辆", "销售档案", "档案导入", "经销商设置"]),
-        (("parts", "callback"), ["工作台", "客户档案", "车辆", "销售档案", "配件目录"]),
+        (
+            ("admin",),
+            ["工作台", "工单列表", "客户档案", "车辆", "销售档案", "档案导入", "经销商设置"],
+        ),
+        (("parts", "callback"), ["工作台", "工单列表", "客户档案", "车辆", "销售档案", "配件目录"]),
     ],
 )
 def test_the_navigation_shows_only_the_items_the_role_may_open(roles, labels, role_client):

@@ -17,6 +17,7 @@ from apps.customers.models import ImportBatch
 from tests.accounts.test_role_access import (  # the matrix and its fixture
     ALLOWED,
     MATRIX_ROLES,
+    WORK_ORDER_POSTS,
     _request,
     archive,  # noqa: F401 (a fixture, used by name)
 )
@@ -92,6 +93,7 @@ GET_PAGES = [
         "workorders:inspection_signature",
     }
     and not page.endswith(("receive", "unreceive", "import_template"))
+    and page.removeprefix("workorders:") not in WORK_ORDER_POSTS  # POST only
 ]
 
 

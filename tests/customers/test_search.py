@@ -332,14 +332,14 @@ def test_a_credit_code_of_digits_only_opens_its_company(advisor_client, archive)
     assert _opened(advisor_client, "914403001922038216") == _customer_url(archive["huawei"])
 
 
-def test_a_work_order_number_opens_its_visit_on_the_vehicle_page(advisor_client, archive):
+def test_a_work_order_number_opens_the_work_order_page(advisor_client, archive):
     work_order = archive["work_order"]
 
     url = _opened(advisor_client, "WO2023051800012")
 
-    assert url == f"{_vehicle_url(archive['zhang_car'])}#visit-{work_order.pk}"
+    assert url == reverse("workorders:detail", args=[work_order.pk])
     page = advisor_client.get(url).content.decode()
-    assert f'<tr class="table-light visit" id="visit-{work_order.pk}">' in page
+    assert '<span class="font-monospace">WO2023051800012</span>' in page
 
 
 # --- input normalisation ----------------------------------------------------------------

@@ -212,13 +212,13 @@ def test_a_longer_tail_narrows_to_one_and_it_is_listed(client, visits):
     assert f'href="{visits[3].get_absolute_url()}"' in response.content.decode()
 
 
-def test_work_order_numbers_link_to_their_visit_on_the_vehicle_page(client, visits):
+def test_work_order_numbers_link_to_the_work_order_page(client, visits):
     response = _search(client, "WO202603")
 
     body = response.content.decode()
-    vehicle_url = reverse("customers:vehicle_detail", args=[visits[0].vehicle_id])
     for visit in visits[2:]:
-        assert f'<a class="fw-semibold" href="{vehicle_url}#visit-{visit.pk}">' in body
+        url = reverse("workorders:detail", args=[visit.pk])
+        assert f'<a class="fw-semibold" href="{url}">' in body
 
 
 def test_work_orders_page_by_number(client, visits):

@@ -4,11 +4,14 @@ still to come, and a fixed number of queries."""
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from apps.dashboard.views import UPCOMING
+from apps.workorders.models import WorkOrder
+from tests.factories.clock import SHANGHAI
 from tests.factories.customers import SalesFileFactory, VehicleFactory
-from tests.factories.workorders import visit
+from tests.factories.workorders import order_in_state, visit
 from tests.pages import PAGE_QUERIES, html
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("settings_row")]
@@ -80,10 +83,11 @@ def test_the_advisor_sees_the_latest_visits_latest_first(role_client):
 @pytest.mark.parametrize(
     ("role", "own"),
     [
-        # 3 counts of the archive figures, the latest visits.
-        ("advisor", 4),
-        # those 4, the late sales files, the latest imports.
-        ("manager", 6),
+        # 3 counts of the archive figures, the latest visits; the advisor's day: open
+        # orders, settled today, promises at risk.
+        ("advisor", 7),
+        # those 7, the late sales files, the latest imports.
+        ("manager", 9),
         # none: the role codes come with the groups the navigation loads anyway.
         ("technician", 0),
     ],
@@ -102,3 +106,17 @@ def test_the_home_page_runs_the_same_queries_with_little_or_much_data(
 
     with django_assert_num_queries(PAGE_QUERIES + own):
         _home(client)
+
+
+@time_machine.travel(dt.datetime(2026, 11, 18, 10, 0, tzinfo=SHANGHAI), tick=False)
+def test_the_advisor_sees_the_day_of_the_service_desk_on_the_home_page(role_client):
+    order = order_in_state(WorkOrder.Status.READY)
+    WorkOrder.objects.update(advisor=None)
+
+    advisor = _home(role_client("advisor"))
+    supervisor = _home(role_client("supervisor"))
+
+    assert "待交车(0)" in advisor  # the advisor's own orders: none is theirs
+    assert f'href="{reverse("workorders:advisor_home")}"' in advisor
+    assert "承诺交车将超时" not in supervisor
+    assert order.status == WorkOrder.Status.READY

@@ -218,9 +218,9 @@ def test_the_line_search_renders_a_small_form_per_result_for_the_orders_model(ro
         assert f'<input type="hidden" name="source_id" value="{part.pk}">' in form
         assert "csrfmiddlewaretoken" in form
     assert "非本车型" in forms[1] and "非本车型" not in forms[0]
-    # workorders:add_catalogue_line does not exist yet: the buttons are disabled
-    assert response.context["add_url"] is None
-    assert all('type="submit" disabled' in form for form in forms)
+    add_url = reverse("workorders:add_catalogue_line", args=[order.pk])
+    assert all(f'action="{add_url}"' in form for form in forms)
+    assert not any('type="submit" disabled' in form for form in forms)
 
 
 def test_the_line_search_of_an_unknown_order_is_not_found(role_client):

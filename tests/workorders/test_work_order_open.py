@@ -95,7 +95,7 @@ def test_an_accident_order_needs_the_insurer():
     assert (order.insurer, order.insurer_claim_number) == ("平安保险", "R1")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @time_machine.travel(NOW, tick=False)
 def test_numbers_stay_unique_when_advisors_open_orders_at_once():
     # Given eight advisors at eight counters (threads, each its own connection)

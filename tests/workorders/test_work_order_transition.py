@@ -253,7 +253,7 @@ def test_an_imported_order_is_read_only_history():
     assert StatusChange.objects.count() == 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @time_machine.travel(NOW, tick=False)
 def test_two_people_pressing_the_same_button_record_one_move():
     # Given an approved order that two supervisors have open on their screens
