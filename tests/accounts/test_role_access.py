@@ -23,7 +23,9 @@ from apps.core.models import DealershipSettings
 from apps.core.selectors import settings_row_for_edit
 from apps.core.settings import current_settings, forget_cached
 from apps.customers.models import Customer, ImportBatch, SalesDocument, SalesFile
+from apps.workorders.models import WorkOrderDocument
 from tests.factories.customers import CustomerFactory, SalesFileFactory, VehicleFactory
+from tests.factories.workorders import WorkOrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +69,9 @@ settings_edit        .       .          .          .  .     .        .        . 
 calendar_list        .       .          .          .  .     .        .        .         .       Y
 calendar_year        .       .          .          .  .     .        .        .         .       Y
 dealership_logo      Y       Y          Y          Y  Y     Y        Y        Y         Y       Y
+[workorders]
+document_download    Y       Y          .          Y  Y     Y        Y        Y         Y       Y
+document_issue       Y       .          .          .  .     .        .        .         Y       .
 """  # noqa: E501 (the header of role codes is one character too wide)
 # Pages that answer without a session (the login page, and the logo it shows).
 PUBLIC = {"accounts:login", "core:dealership_logo"}
@@ -117,7 +122,7 @@ CASES = [(page, role) for page in ALLOWED for role in MATRIX_ROLES]
 
 
 @pytest.fixture
-def archive(user_with_role):
+def archive(user_with_role, settings, tmp_path):
     """One of everything the pages show: a customer with a vehicle and its sales file (its
     invoice received), a second vehicle with no sales file yet, an import batch and the
     dealership's logo."""
@@ -134,12 +139,25 @@ def archive(user_with_role):
     batch = ImportBatch.objects.create(
         file="imports/2026/11/old.xlsx", original_name="old.xlsx", created_by=user_with_role()
     )
+    work_order = WorkOrderFactory(vehicle=vehicle)
+    document = WorkOrderDocument(
+        work_order=work_order,
+        kind=WorkOrderDocument.Kind.ESTIMATE,
+        sha256="0" * 64,
+        content_sha256="0" * 64,
+        created_at=work_order.opened_at,
+    )
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    # Stored bytes stand in for a rendered PDF: the matrix checks access, not rendering.
+    document.file.save("estimate.pdf", ContentFile(b"%PDF-1.7 matrix"), save=True)
     return {
         "customer": customer,
         "vehicle": vehicle,
         "sales_file": sales_file,
         "unsold": unsold,
         "batch": batch,
+        "work_order": work_order,
+        "document": document,
     }
 
 
@@ -173,6 +191,10 @@ def _request(page: str, archive: dict) -> PageRequest:
         "customers:salesfile_receive": [sales_file.pk],
         "customers:salesfile_unreceive": [sales_file.pk, SalesFile.Document.INVOICE],
         "customers:import_detail": [archive["batch"].pk],
+        "workorders:document_download": [archive["document"].pk],
+        # The reception sheet of an order without one: refused with a message and sent
+        # back to the order, so the matrix needs no rendering (test_documents.py renders).
+        "workorders:document_issue": [archive["work_order"].pk, "reception"],
     }
     url = reverse(page, args=args.get(page, []))
     if page == "customers:search":
@@ -186,6 +208,8 @@ def _request(page: str, archive: dict) -> PageRequest:
         return PageRequest("post", url, {}, 302, sales_file_url)
     if page == "accounts:login":  # a signed-in user is sent on to the 工作台
         return PageRequest("get", url, {}, 302, reverse("dashboard:home"))
+    if page == "workorders:document_issue":
+        return PageRequest("post", url, {}, 302, archive["work_order"].get_absolute_url())
     if page == "accounts:logout":
         return PageRequest("post", url, {}, 302, reverse("accounts:login"))
     return PageRequest("get", url, {})

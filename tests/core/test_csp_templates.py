@@ -82,6 +82,8 @@ GET_PAGES = [
         "accounts:logout",
         "core:dealership_logo",
         "customers:customer_reveal",  # POST only; answers a fragment (test_pii_reveal.py)
+        "workorders:document_download",  # a PDF, not a page (test_documents.py)
+        "workorders:document_issue",  # POST only; redirects to the PDF
     }
     and not page.endswith(("receive", "unreceive", "import_template"))
 ]
