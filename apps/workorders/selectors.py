@@ -5,9 +5,20 @@ them with `visits_prefetch`, the 工作台 lists `recent_visits`. A paid visit (
 §8) is defined here once, for segments, the visit continuity on the card and churn.
 """
 
+import datetime as dt
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from .models import Payer, WorkOrder, WorkOrderLine
+from apps.core.settings import current_settings
+
+from .models import (
+    DelayNotice,
+    Payer,
+    Recommendation,
+    ServiceSettings,
+    WorkOrder,
+    WorkOrderLine,
+)
 
 
 def visits_prefetch(*, related: tuple[str, ...]) -> Prefetch:
@@ -54,3 +65,72 @@ def is_paid_visit(work_order: WorkOrder) -> bool:
     if not lines:
         return work_order.kind != WorkOrder.Kind.CAMPAIGN
     return any(line.payer != Payer.CAMPAIGN for line in lines)
+
+
+def open_recommendations(vehicle) -> list[Recommendation]:
+    """The vehicle's open recommendations (lines declined at earlier visits), newest first,
+    with the order each came from: shown at reception and addable with one tap."""
+    return list(
+        Recommendation.objects.filter(vehicle=vehicle, status=Recommendation.Status.OPEN)
+        .select_related("source_work_order")
+        .order_by("-created_at", "-id")
+    )
+
+
+# Orders still in the workshop: a car that is ready (or gone) can no longer miss its promise.
+AT_RISK_STATES = (
+    WorkOrder.Status.DRAFT,
+    WorkOrder.Status.APPROVED,
+    WorkOrder.Status.DISPATCHED,
+    WorkOrder.Status.IN_PROGRESS,
+    WorkOrder.Status.SELF_CHECKED,
+    WorkOrder.Status.TEAM_CHECKED,
+    WorkOrder.Status.QC_PASSED,
+    WorkOrder.Status.WASHED,
+)
+
+
+def work_orders_at_risk(*, advisor=None, now: dt.datetime) -> list[WorkOrder]:
+    """Open orders whose promised time is within the settings' warning minutes or has
+    passed (a delay notice moves the promise, so a told customer drops off until the new
+    time nears), soonest first; `is_overdue` is set on each. One query."""
+    warning = dt.timedelta(minutes=current_settings(ServiceSettings).delay_warning_minutes)
+    orders = (
+        WorkOrder.objects.filter(
+            source=WorkOrder.Source.SYSTEM,
+            status__in=AT_RISK_STATES,
+            promised_at__lte=now + warning,
+        )
+        .select_related("vehicle", "customer", "advisor")
+        .order_by("promised_at", "id")
+    )
+    if advisor is not None:
+        orders = orders.filter(advisor=advisor)
+    found = list(orders)
+    for order in found:
+        order.is_overdue = order.promised_at < now
+    return found
+
+
+def delay_notice_was_late(notice: DelayNotice) -> bool:
+    """The customer was told only after the promised time had passed."""
+    return notice.told_at > notice.old_promised_at
+
+
+def work_orders_with_stored_totals_off(*, chunk_size: int = 2000):
+    """(order, {field: (stored, computed)}) of every order whose stored amounts differ from
+    work_order_totals of its lines; orders are read in chunks with their lines."""
+    from .services import stored_totals, work_order_totals  # the one totals function
+
+    orders = WorkOrder.objects.prefetch_related(
+        Prefetch("lines", queryset=WorkOrderLine.objects.order_by("id"))
+    ).order_by("id")
+    for order in orders.iterator(chunk_size=chunk_size):
+        computed = stored_totals(work_order_totals(order.lines.all()))
+        differences = {
+            name: (getattr(order, name), value)
+            for name, value in computed.items()
+            if getattr(order, name) != value
+        }
+        if differences:
+            yield order, differences

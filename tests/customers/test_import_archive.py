@@ -342,7 +342,7 @@ def test_work_order_rows_become_one_settled_order_with_its_lines_and_amounts(man
     # When the clean workbook is imported
     run_import(clean_archive(), by=manager)
 
-    # Then three rows of one number are one order; labour, parts and customer-paid sum up
+    # Then three rows of one number are one order; labour, parts, materials and customer-paid sum up
     order = WorkOrder.objects.get(number="WO2023051800012")
     assert (
         order.vehicle.vin,
@@ -356,6 +356,7 @@ def test_work_order_rows_become_one_settled_order_with_its_lines_and_amounts(man
         order.customer_words,
         order.labour_amount,
         order.parts_amount,
+        order.materials_amount,
         order.total_amount,
         order.customer_paid_amount,
     ) == (
@@ -369,7 +370,8 @@ def test_work_order_rows_become_one_settled_order_with_its_lines_and_amounts(man
         30120,
         "到期保养",
         Decimal("180.00"),
-        Decimal("270.00"),
+        Decimal("240.00"),
+        Decimal("30.00"),
         Decimal("450.00"),
         Decimal("420.00"),
     )

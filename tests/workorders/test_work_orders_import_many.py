@@ -59,6 +59,7 @@ def test_orders_are_settled_imported_with_totals_from_their_lines(django_assert_
             "delivered_at",
             "labour_amount",
             "parts_amount",
+            "materials_amount",
             "total_amount",
             "customer_paid_amount",
         )
@@ -69,7 +70,8 @@ def test_orders_are_settled_imported_with_totals_from_their_lines(django_assert_
         dt.datetime(2023, 5, 18, 9, 0, tzinfo=SHANGHAI),
         dt.datetime(2023, 5, 18, 17, 0, tzinfo=SHANGHAI),
         Decimal("180.00"),
-        Decimal("270.00"),
+        Decimal("240.00"),
+        Decimal("30.00"),
         Decimal("450.00"),
         Decimal("420.00"),
     )
