@@ -280,12 +280,13 @@ def _sections(lines: list[WorkOrderLine]) -> list[dict]:
 
 
 def _stored_totals(work_order: WorkOrder) -> dict:
-    """The order's stored totals (the cache work_order_recompute_totals writes)."""
+    """The order's stored totals (the cache work_order_recompute_totals writes): labour,
+    parts and materials before discounts, the discount taken off, the total after it."""
     return {
         "labour": money(work_order.labour_amount),
         "parts": money(work_order.parts_amount),
         "materials": money(work_order.materials_amount),
-        "discount": money(work_order.discount_amount),
+        "discount": money(-work_order.discount_amount),
         "total": money(work_order.total_amount),
         "by_payer": [
             {"payer": payer.label, "amount": money(getattr(work_order, field))}

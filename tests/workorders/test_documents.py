@@ -3,9 +3,10 @@ the PDF with poppler's pdftotext), the embedded CJK font (pdffonts), versions by
 the download and print views, the task after commit on a real worker, and the URL fetcher
 that keeps a document from reading anything but our static files and its own resources.
 
-The orders are built with the ORM (the services of wo-core land in parallel); their stored
-totals are set to what work_order_recompute_totals writes for these lines, computed by hand
-below.
+The order of the fixture is built with the ORM, to hold one of everything a document shows
+(a discount, two payers, a declined line, a phone and a signed approval, marks, payments, a
+receivable); its stored totals come from work_order_recompute_totals. One test takes an
+order through the services and lets the worker issue its documents.
 """
 
 import datetime as dt
@@ -30,7 +31,7 @@ from weasyprint.urls import FatalURLFetchingError
 from apps.core.models import DealershipSettings
 from apps.core.selectors import settings_row_for_edit
 from apps.core.settings import forget_cached
-from apps.workorders import documents
+from apps.workorders import documents, services
 from apps.workorders.models import (
     Approval,
     DamageMark,
@@ -45,7 +46,7 @@ from apps.workorders.models import (
 )
 from tests.factories.clock import SHANGHAI
 from tests.factories.customers import CustomerFactory, VehicleFactory
-from tests.factories.workorders import WorkOrderFactory
+from tests.factories.workorders import WorkOrderFactory, order_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -62,18 +63,9 @@ LINES = [
     ("part", "PT-04E121600", "水泵总成", "1", "1200.00", "0", "1200.00", "warranty", "approved"),
     ("material", "MT-0001", "清洗剂", "1", "35.00", "0", "35.00", "customer", "approved"),
 ]  # fmt: skip
-# By hand, declined line aside: labour 200 + 216; parts 88 + 441 + 1,200; materials 35;
-# discount 10% of 240 = 24; total 2,180; the customer's 200 + 216 + 88 + 441 + 35 = 980,
-# the maker's (warranty) 1,200.
-TOTALS = {
-    "labour_amount": Decimal("416.00"),
-    "parts_amount": Decimal("1729.00"),
-    "materials_amount": Decimal("35.00"),
-    "discount_amount": Decimal("24.00"),
-    "total_amount": Decimal("2180.00"),
-    "customer_paid_amount": Decimal("980.00"),
-    "warranty_amount": Decimal("1200.00"),
-}
+# By hand, the declined line aside (work_order_totals: kinds before discounts): labour
+# 200 + 240 = 440, parts 88 + 441 + 1,200 = 1,729, materials 35, discount 10% of 240 = 24,
+# total 2,180; the customer's 200 + 216 + 88 + 441 + 35 = 980, the maker's (warranty) 1,200.
 
 
 def signature_png() -> bytes:
@@ -156,7 +148,6 @@ def order(dealership, user_with_role) -> WorkOrder:
         next_maintenance_km=28456,
         old_parts="shown",
         callback_told=True,
-        **TOTALS,
     )
     reception_signature = make_signature(name="王建国", by=advisor, at=OPENED)
     inspection = Inspection.objects.create(
@@ -197,6 +188,7 @@ def order(dealership, user_with_role) -> WorkOrder:
             approval=approval,
             decline_reason="下次再做" if status == "declined" else "",
         )
+    services.work_order_recompute_totals(work_order)
     for method, amount, reference in (("wechat", "500.00", "4200001234"), ("card", "480.00", "")):
         Payment.objects.create(
             work_order=work_order,
@@ -267,10 +259,10 @@ def test_the_estimate_lists_every_line_by_kind_with_its_payer_and_the_totals_by_
     assert "7 MT-0001 清洗剂 1 ¥35.00 ¥35.00 客户 客户同意" in text
     for title in ("工时项目", "配件", "辅料"):
         assert title in text
-    assert "工时费 ¥416.00 客户承担 ¥980.00" in text
+    assert "工时费 ¥440.00 客户承担 ¥980.00" in text
     assert "配件费 ¥1,729.00 三包/索赔承担 ¥1,200.00" in text
     assert "辅料费 ¥35.00" in text
-    assert "优惠 ¥24.00" in text
+    assert "优惠 -¥24.00" in text
     assert "合计 ¥2,180.00" in text
     assert "客户应付 ¥980.00" in text
     assert (
@@ -498,6 +490,39 @@ def test_issue_later_in_a_transaction_that_rolls_back_queues_nothing(
 
     time.sleep(2)  # what a queued task would need to start
     assert not WorkOrderDocument.objects.exists()
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_order_taken_through_the_services_gets_its_documents_from_the_worker(
+    dealership, celery_worker
+):
+    # Given an order opened, approved by phone, worked, delivered and settled with two
+    # payments, through the services (each commits; approval and settlement queue documents)
+    with time_machine.travel(NOW):
+        order = order_in_state(
+            WorkOrder.Status.SETTLED,
+            payments=[
+                services.NewPayment(Payment.Method.WECHAT, Decimal("200.00"), "42000009"),
+                services.NewPayment(Payment.Method.CASH, Decimal("220.00")),
+            ],
+        )
+
+    # Then the worker issues the estimate, the work order and the settlement statement
+    deadline = time.monotonic() + WAIT_SECONDS
+    while WorkOrderDocument.objects.filter(work_order=order).count() < 3:
+        assert time.monotonic() < deadline, "the worker did not issue the documents"
+        time.sleep(0.2)
+    issued = WorkOrderDocument.objects.filter(work_order=order)
+    assert sorted(issued.values_list("kind", "version")) == [
+        ("estimate", 1),
+        ("settlement", 1),
+        ("work_order", 1),
+    ]
+    text = squeeze(pdf_text(issued.get(kind="settlement").file.read()))
+    assert "微信支付 ¥200.00 42000009" in text
+    assert "现金 ¥220.00" in text
+    assert "客户应付金额(大写):肆佰贰拾元整 (¥420.00)" in text
 
 
 def test_the_task_run_twice_keeps_one_version(order, user_with_role):
