@@ -529,7 +529,8 @@ def _render_pdf(*, data: dict, resources: dict[str, bytes], footer: str = "") ->
 def document_render(*, work_order: WorkOrder, kind: str) -> bytes:
     """The PDF of `kind` for the order as it is now (not stored)."""
     data, resources = document_content(work_order=work_order, kind=kind)
-    return _render_pdf(data=data, resources=resources, footer="预览,未存档")
+    footer = f"{work_order.number} · 预览,未存档"
+    return _render_pdf(data=data, resources=resources, footer=footer)
 
 
 def document_issue(*, work_order: WorkOrder, kind: str, by) -> WorkOrderDocument:
