@@ -5,6 +5,11 @@
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# The printed A4 documents (WeasyPrint): Debian's Pango draws the text, Noto CJK is the
+# font they name ("Noto Sans CJK SC"), embedded in every PDF.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
 COPY requirements-runtime.lock .
 RUN pip install --no-cache-dir --require-hashes -r requirements-runtime.lock
 COPY . .

@@ -280,5 +280,9 @@ LOGGING = {
         # A refused request: one line "403 user=… path=… perm=…", no traceback.
         "django.request": {"filters": ["permission_denied_one_line"]},
         "django.db.backends": {"level": "INFO"},
+        # WeasyPrint logs each step of every document at INFO (a dozen lines per PDF);
+        # its warnings (a CSS rule it ignores, an image it cannot read) still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(./scripts/ensure-services.sh | sed 's/^/export /')"
+./scripts/ensure-pdf.sh  # the estimate PDF is timed
 base="${DATABASE_URL%/*}"
 export DATABASE_URL="${BENCH_DATABASE_URL:-$base/dms_bench}"
 # Measured as production runs (DEBUG off), which needs a key; this one signs nothing kept.

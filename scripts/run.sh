@@ -11,6 +11,10 @@ PORT="${PORT:-8000}"
 VAR_DIR="${DMS_VAR_DIR:-var}"
 mkdir -p "$VAR_DIR/broker/queue" "$VAR_DIR/broker/processed" "$VAR_DIR/log"
 
+# Pango and a CJK font for the printed documents; without them the rest of the app still
+# runs (the script says what to install), only printing a document fails.
+./scripts/ensure-pdf.sh || true
+
 $PY manage.py migrate --no-input
 $PY manage.py seed_demo --if-empty
 

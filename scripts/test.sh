@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(./scripts/ensure-services.sh | sed 's/^/export /')"
 ./scripts/ensure-browser.sh
+./scripts/ensure-pdf.sh
 export DJANGO_SETTINGS_MODULE=dms.settings_test
 set +e
 .venv/bin/pytest "$@"

@@ -23,7 +23,7 @@ from apps.core.models import DealershipSettings
 from apps.core.selectors import settings_row_for_edit
 from apps.core.settings import current_settings, forget_cached
 from apps.customers.models import Customer, ImportBatch, SalesDocument, SalesFile
-from apps.workorders.models import WorkOrder
+from apps.workorders.models import WorkOrder, WorkOrderDocument
 from tests.factories import reception
 from tests.factories.customers import CustomerFactory, SalesFileFactory, VehicleFactory
 from tests.factories.parts import PartFactory
@@ -118,6 +118,8 @@ delay_notice         Y       .          .          .  .     .        .        . 
 internal_check       Y       .          .          .  .     .        .        .         Y       .
 deliver              Y       .          .          .  .     .        .        .         Y       .
 settle               Y       .          .          .  .     .        .        .         Y       .
+document_download    Y       Y          .          Y  Y     Y        Y        Y         Y       Y
+document_issue       Y       .          .          .  .     .        .        .         Y       .
 """  # noqa: E501 (the header of role codes is one character too wide)
 # Pages that answer without a session (the login page, and the logo it shows).
 PUBLIC = {"accounts:login", "core:dealership_logo"}
@@ -191,6 +193,15 @@ def archive(user_with_role, settings, tmp_path):
     mark = reception.damage_mark(work_order)
     signed = reception.open_order(vehicle=unsold)
     reception.sign_sheet(signed, by=user_with_role())
+    document = WorkOrderDocument(
+        work_order=work_order,
+        kind=WorkOrderDocument.Kind.ESTIMATE,
+        sha256="0" * 64,
+        content_sha256="0" * 64,
+        created_at=work_order.opened_at,
+    )
+    # Stored bytes stand in for a rendered PDF: the matrix checks access, not rendering.
+    document.file.save("estimate.pdf", ContentFile(b"%PDF-1.7 matrix"), save=True)
     return {
         "work_order": work_order,
         "line": work_order.lines.order_by("id").first(),
@@ -207,6 +218,7 @@ def archive(user_with_role, settings, tmp_path):
         "labour_operation": LabourOperationFactory(),
         "canned_job": CannedJobFactory(),
         "interval": MaintenanceIntervalFactory(),
+        "document": document,
     }
 
 
@@ -253,6 +265,10 @@ def _request(page: str, archive: dict) -> PageRequest:
         "catalogue:cannedjob_detail": [archive["canned_job"].pk],
         "catalogue:cannedjob_update": [archive["canned_job"].pk],
         "catalogue:interval_update": [archive["interval"].pk],
+        "workorders:document_download": [archive["document"].pk],
+        # The settlement statement of a draft order: refused with a message and sent back
+        # to the order, so the matrix needs no rendering (test_documents.py renders).
+        "workorders:document_issue": [archive["work_order"].pk, "settlement"],
     }
     if page.startswith("workorders:") and page.split(":")[1] in WORK_ORDER_PAGES:
         return _work_order_request(page, archive)
@@ -281,6 +297,8 @@ def _request(page: str, archive: dict) -> PageRequest:
         return PageRequest("post", url, {}, 302, f"{inspection_url}#recommendations")
     if page == "accounts:login":  # a signed-in user is sent on to the 工作台
         return PageRequest("get", url, {}, 302, reverse("dashboard:home"))
+    if page == "workorders:document_issue":
+        return PageRequest("post", url, {}, 302, archive["work_order"].get_absolute_url())
     if page == "accounts:logout":
         return PageRequest("post", url, {}, 302, reverse("accounts:login"))
     return PageRequest("get", url, {})

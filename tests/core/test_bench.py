@@ -38,6 +38,7 @@ OPERATIONS = [  # patterns: the card's name says how many visits the chosen card
     "customer list page 1",
     "customer list page 500",
     "vehicle list page 1",
+    r"estimate PDF \(render\)",
     r"home \(advisor\)",
 ]
 

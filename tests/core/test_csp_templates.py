@@ -91,6 +91,8 @@ GET_PAGES = [
         "workorders:recommendation_add",
         "workorders:inspection_photo",
         "workorders:inspection_signature",
+        "workorders:document_download",  # a PDF, not a page (test_documents.py)
+        "workorders:document_issue",  # POST only; redirects to the PDF
     }
     and not page.endswith(("receive", "unreceive", "import_template"))
     and page.removeprefix("workorders:") not in WORK_ORDER_POSTS  # POST only

@@ -27,8 +27,17 @@ BEFORE = [
 LAST_CHANGE = timezone.make_aware(dt.datetime(2025, 5, 1, 10, 0))
 
 
+# Rule fields added to an area after the move (they never were on the old row): they
+# start at their defaults.
+ADDED_AFTER_THE_MOVE = {
+    "labour_rate",  # workorders 0006: the work-order flow
+    "max_line_discount_percent",
+    "delay_warning_minutes",
+}
+
+
 def _moved_fields() -> dict[type, list[models.Field]]:
-    own = {"id", "created_at", "updated_at"}
+    own = {"id", "created_at", "updated_at", *ADDED_AFTER_THE_MOVE}
     return {
         model: [field for field in model._meta.concrete_fields if field.name not in own]
         for model in areas()

@@ -4,17 +4,15 @@ Codes need nothing new: a unique CharField already has Django's varchar_pattern_
 "_like" index on PostgreSQL, which `code LIKE 'X%'` uses.
 """
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
 from apps.core.migration_ops import PostgresOnlyRunSQL
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workorders", "0006_work_order_flow")]
+    dependencies = [("workorders", "0006_work_order_flow"), ("customers", "0001_archive")]
 
     operations = [
-        TrigramExtension(),
         PostgresOnlyRunSQL(
             # icontains compiles to UPPER(name::text) LIKE UPPER(%s): index that.
             sql=[
