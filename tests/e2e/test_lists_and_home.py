@@ -41,6 +41,7 @@ def test_callback_clerk_pages_the_late_sales_files_most_overdue_first(
     log_in(page, role_user("callback", display_name="何客服"))
 
     # When the clerk opens the sales files
+    page.locator("nav").get_by_role("button", name="档案").click()
     page.locator("nav").get_by_role("link", name="销售档案").click()
 
     # Then the late ones come first by days overdue, and the page says how many there are
@@ -78,6 +79,7 @@ def test_the_customer_list_is_in_creation_order_newest_first(
     log_in(page, role_user("advisor"))
 
     # When the advisor opens the customer list
+    page.locator("nav").get_by_role("button", name="档案").click()
     page.locator("nav").get_by_role("link", name="客户档案").click()
 
     # Then the newest record comes first, the oldest is on the next page
