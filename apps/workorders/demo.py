@@ -147,11 +147,12 @@ class VisitBuilder:
 def seed(run: DemoRun) -> None:
     catalogue = seed_catalogue()
     run.log("  维修目录 · " + " · ".join(f"{count} {noun}" for noun, count in catalogue.items()))
-    seed_visits(run)
-    demo_live.seed_flow(run)
+    orders, lines = seed_visits(run)
+    flow_orders, flow_lines = demo_live.seed_flow(run)
+    run.summary += [f"{orders + flow_orders} 张工单", f"{lines + flow_lines} 行明细"]
 
 
-def seed_visits(run: DemoRun) -> None:
+def seed_visits(run: DemoRun) -> tuple[int, int]:
     """The bulk history: a visit every four to eight months per vehicle, settled (written
     in batches, not through the services: ten years are 450,000 orders)."""
     advisors = list(get_user_model().objects.filter(groups__name="advisor").order_by("id"))
@@ -172,7 +173,7 @@ def seed_visits(run: DemoRun) -> None:
         with transaction.atomic():
             _seed_batch(builder, batch, counts)
         run.log(f"  {counts['vehicles']}/{total} 辆车的维修记录 · {counts['work_orders']} 张工单")
-    run.summary += [f"{counts['work_orders']} 张工单", f"{counts['lines']} 行明细"]
+    return counts["work_orders"], counts["lines"]
 
 
 def _seed_batch(builder: VisitBuilder, vehicles: list[Vehicle], counts: dict) -> None:

@@ -262,9 +262,9 @@ def backdate(order: WorkOrder, *, opened_at: dt.datetime, last_at: dt.datetime) 
     changes in their order, the approvals and their signatures at their move (an added
     item's between 开工 and 自检), the reception sheet's signature and photos just after
     opening, the lines' done and QC times just before 自检 and 终检, the recommendations
-    at the estimate's approval, the delay notices, delivery, settlement with its payments
-    and receivables. Amounts, people, states and hashes are untouched (no hash covers a
-    time).
+    at the estimate's approval (those it took, at opening), the delay notices, delivery,
+    settlement with its payments and receivables. Amounts, people, states and hashes are
+    untouched (no hash covers a time).
     """
     changes = list(StatusChange.objects.filter(work_order=order).order_by("id"))
     moves = {}
@@ -316,6 +316,9 @@ def backdate(order: WorkOrder, *, opened_at: dt.datetime, last_at: dt.datetime) 
         Recommendation.objects.filter(source_work_order=order).update(
             created_at=approved_at, updated_at=approved_at
         )
+        Recommendation.objects.filter(
+            pk__in=lines.values("from_recommendation"), status=Recommendation.Status.ACCEPTED
+        ).update(closed_at=opened_at, updated_at=opened_at)
         DelayNotice.objects.filter(work_order=order).update(told_at=after_start)
         settled = moves.get("settle")
         Payment.objects.filter(work_order=order).update(received_at=settled)

@@ -54,6 +54,7 @@ from .models import (
     Recommendation,
     StatusChange,
     WorkOrder,
+    WorkOrderLine,
 )
 
 S = WorkOrder.Status
@@ -113,6 +114,7 @@ class LiveFlow:
         )
         self.vehicle_ids = self.rng.sample(ids, min(len(ids), 80 + FLOW_DAYS * ORDERS_A_DAY[1]))
         self.recommended: list[Vehicle] = []  # vehicles left with a declined line
+        self.made: list[int] = []  # ids of the orders made
 
     def vehicle(self) -> Vehicle:
         if not self.vehicle_ids:
@@ -229,6 +231,7 @@ class LiveFlow:
         )
         if declined:
             self.recommended.append(vehicle)
+        self.made.append(order.pk)
         return backdate(order, opened_at=opened, last_at=done)
 
     # --- today ---------------------------------------------------------------------------------
@@ -282,13 +285,15 @@ class LiveFlow:
             services.work_order_delay_notice(
                 work_order=order,
                 by=self.crew.advisor,
-                new_promised_at=now + dt.timedelta(hours=3),
+                # after the clock too: a demo loaded "as of" an earlier moment (tests)
+                new_promised_at=max(now, timezone.now()) + dt.timedelta(hours=3),
                 how=DelayNotice.How.PHONE,
                 note="增项需客户确认,交车推迟",
             )
         if special == "sheet":
             self.reception_sheet(order)
         last = opened + (now - opened) * 0.9
+        self.made.append(order.pk)
         return backdate(order, opened_at=opened, last_at=last)
 
     def reception_sheet(self, order: WorkOrder) -> None:
@@ -339,10 +344,11 @@ def flow_exists() -> bool:
     return StatusChange.objects.exists()
 
 
-def seed_flow(run: DemoRun) -> None:
+def seed_flow(run: DemoRun) -> tuple[int, int]:
+    """The live flow, once; returns (orders, lines) it made."""
     if flow_exists():
-        run.log("  工单流程演示已存在,跳过。")
-        return
+        run.log("  工单流程演示已存在，跳过。")
+        return 0, 0
     started = time.perf_counter()
     flow = LiveFlow(run)
     settled = 0
@@ -356,10 +362,10 @@ def seed_flow(run: DemoRun) -> None:
                 settled += 1
     count = seed_today(run, flow)
     run.log(
-        f"  工单流程:近 {FLOW_DAYS} 天 {settled} 张已结算,今日 {count} 张"
-        f"({time.perf_counter() - started:.1f} 秒)"
+        f"  工单流程：近 {FLOW_DAYS} 天 {settled} 张已结算，今日 {count} 张"
+        f"（{time.perf_counter() - started:.1f} 秒）"
     )
-    run.summary.append(f"{settled + count} 张流程工单")
+    return settled + count, WorkOrderLine.objects.filter(work_order__in=flow.made).count()
 
 
 def seed_today(run: DemoRun, flow: "LiveFlow | None" = None) -> int:

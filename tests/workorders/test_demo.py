@@ -43,9 +43,7 @@ def demo(monkeypatch):
     monkeypatch.setattr(customers_demo, "CUSTOMERS_PER_YEAR", SMALL)
     monkeypatch.setattr(customers_demo, "BATCH", 200)
     with time_machine.travel(LOADED_AT, tick=False):
-        run = seeding.seed_all(
-            seeding.DemoRun(seed=7, years=1, now=LOADED_AT, log=lambda _: None)
-        )
+        run = seeding.seed_all(seeding.DemoRun(seed=7, years=1, now=LOADED_AT, log=lambda _: None))
         yield run
 
 
