@@ -146,7 +146,10 @@ class VisitBuilder:
 
 def seed(run: DemoRun) -> None:
     catalogue = seed_catalogue()
-    run.log("  维修目录 · " + " · ".join(f"{count} {noun}" for noun, count in catalogue.items()))
+    run.log(
+        f"  维修目录 · {catalogue['labour operations']} 个工时项目 · {catalogue['parts']} 个配件"
+        f" · {catalogue['canned jobs']} 个套餐"
+    )
     orders, lines = seed_visits(run)
     flow_orders, flow_lines = demo_live.seed_flow(run)
     run.summary += [f"{orders + flow_orders} 张工单", f"{lines + flow_lines} 行明细"]
