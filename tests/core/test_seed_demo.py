@@ -207,7 +207,7 @@ def test_seed_demo_if_empty_keeps_an_existing_demo_and_only_checks_the_logins(sm
     call_command("seed_demo", years=1, seed=4, if_empty=True, stdout=out)
 
     assert out.getvalue().splitlines() == [
-        "演示数据已存在，跳过生成。",
+        "演示数据已存在,跳过生成。",
         "演示账号:角色代码即用户名,密码 demo1234",
     ]
     assert _fingerprint() == before
