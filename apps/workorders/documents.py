@@ -21,6 +21,8 @@ import hashlib
 import json
 import mimetypes
 import posixpath
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.staticfiles import finders
@@ -587,11 +589,33 @@ def document_issue(*, work_order: WorkOrder, kind: str, by) -> WorkOrderDocument
 
 def document_issue_later(*, work_order: WorkOrder, kind: str, by) -> None:
     """Issue the document in a Celery task once the caller's transaction has committed
-    (the task reads the committed order; nothing is queued if the caller rolls back)."""
+    (the task reads the committed order; nothing is queued if the caller rolls back).
+    Inside `documents_not_queued()` nothing is queued (the demo's history)."""
     from .tasks import issue_document  # tasks imports this module
 
     _check_kind(kind)
+    skipped = _not_queued.get()
+    if skipped is not None:
+        skipped.append((work_order.pk, kind))
+        return
     issue_document.delay_on_commit(work_order.pk, kind, by.pk if by else None)
+
+
+_not_queued: ContextVar[list | None] = ContextVar("documents_not_queued", default=None)
+
+
+@contextmanager
+def documents_not_queued():
+    """Queue no document inside the block; yields the list of (order id, kind) skipped.
+    For the demo's history (apps/workorders/demo.py): hundreds of orders built through the
+    services in one go would queue a render each; their documents are printed on demand
+    from the order page (workorders:document_issue), as for any order without one."""
+    skipped = []
+    token = _not_queued.set(skipped)
+    try:
+        yield skipped
+    finally:
+        _not_queued.reset(token)
 
 
 def document_filename(document: WorkOrderDocument) -> str:

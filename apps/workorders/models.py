@@ -173,6 +173,9 @@ class WorkOrder(TimeStampedModel):
             models.Index(
                 fields=["advisor", "-opened_at", "-id"], name="workorder_advisor_opened_idx"
             ),
+            # "Settled today" (the advisor's home, the 工作台): a range of a day, not a scan of
+            # every settled order (imported and bulk-demo history leave settled_at empty).
+            models.Index(fields=["settled_at"], name="workorder_settled_at_idx"),
         ]
 
     def __str__(self):

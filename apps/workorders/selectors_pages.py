@@ -17,8 +17,12 @@ from apps.customers.search import ByteOrder
 
 from .models import (
     Approval,
+    DelayNotice,
+    Payment,
+    Receivable,
     StatusChange,
     WorkOrder,
+    WorkOrderDocument,
     WorkOrderLine,
 )
 from .selectors import work_orders_at_risk
@@ -54,10 +58,15 @@ def work_order_page(*, pk: int) -> WorkOrder:
             Prefetch("lines", queryset=lines),
             Prefetch("status_changes", queryset=changes),
             Prefetch("approvals", queryset=approvals),
-            "documents",
-            "delay_notices__told_by",
-            "payments",
-            "receivables",
+            # Ordered on their own columns: the models' default ordering starts with
+            # "work_order", which joins the order back in to sort by its own ordering.
+            Prefetch("documents", queryset=WorkOrderDocument.objects.order_by("kind", "-version")),
+            Prefetch(
+                "delay_notices",
+                queryset=DelayNotice.objects.select_related("told_by").order_by("told_at", "id"),
+            ),
+            Prefetch("payments", queryset=Payment.objects.order_by("received_at", "id")),
+            Prefetch("receivables", queryset=Receivable.objects.order_by("id")),
         )
         .get(pk=pk)
     )

@@ -744,8 +744,10 @@ def _checked_line_values(*, kind, description, quantity, unit_price, payer, disc
         raise ValidationError(errors)
 
 
-def _discount_needs_manager(discount_percent) -> bool:
-    return Decimal(discount_percent) > current_settings(ServiceSettings).max_line_discount_percent
+def _discount_needs_manager(discount_percent, limit=None) -> bool:
+    if limit is None:
+        limit = current_settings(ServiceSettings).max_line_discount_percent
+    return Decimal(discount_percent) > limit
 
 
 def _may_approve_discount(user) -> bool:
@@ -884,9 +886,12 @@ def line_approve_discount(*, line: WorkOrderLine, by) -> WorkOrderLine:
     return locked
 
 
-def discount_awaits_manager(line: WorkOrderLine) -> bool:
-    """The line's discount is above the limit and no manager has approved it yet."""
-    return line.discount_approved_by_id is None and _discount_needs_manager(line.discount_percent)
+def discount_awaits_manager(line: WorkOrderLine, *, limit=None) -> bool:
+    """The line's discount is above the limit (the settings', or `limit` when the caller
+    read it once for many lines) and no manager has approved it yet."""
+    return line.discount_approved_by_id is None and _discount_needs_manager(
+        line.discount_percent, limit
+    )
 
 
 def line_remove(*, line: WorkOrderLine, by) -> None:

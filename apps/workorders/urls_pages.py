@@ -16,6 +16,7 @@ urlpatterns = [
         views.workorder_add_catalogue_line,
         name="add_catalogue_line",
     ),
+    path(LINE + "edit-form/", views.workorder_line_edit_form, name="line_edit_form"),
     path(LINE + "edit/", views.workorder_line_update, name="line_update"),
     path(LINE + "remove/", views.workorder_line_remove, name="line_remove"),
     path(

@@ -8,10 +8,10 @@ ValidationError on the form it came from; a successful POST redirects back to th
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.http import add_service_errors, cursor_param, require_perm
 from apps.core.settings import current_settings
@@ -97,9 +97,11 @@ def _detail_context(request, order: WorkOrder, forms: dict) -> dict:
     for line in lines:
         line.is_approved = line.status == LineStatus.APPROVED
         line.is_declined = line.status == LineStatus.DECLINED
-        line.needs_discount_approval = services.discount_awaits_manager(line)
-        if can_change and line.status == LineStatus.PROPOSED:
-            line.edit_form = edit_forms.get(line.pk) or LineEditForm.for_line(line)
+        line.needs_discount_approval = services.discount_awaits_manager(line, limit=limit)
+        # A proposed line's edit form is loaded when asked for (workorder_line_edit_form):
+        # forty forms on a big order's page would cost more than the rest of it.
+        line.editable = can_change and line.status == LineStatus.PROPOSED
+        line.edit_form = edit_forms.get(line.pk) if line.editable else None
     groups = [
         (label, [line for line in lines if line.kind == kind])
         for kind, label in WorkOrderLine.Kind.choices
@@ -278,6 +280,23 @@ def _add_from_catalogue(request, order: WorkOrder, data: dict) -> None:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"已添加:{new.description}")
+
+
+@require_GET
+@require_perm(P + "change_workorder")
+def workorder_line_edit_form(request, pk, line_pk):
+    """The edit form of one proposed line, loaded into the page when 修改 is pressed."""
+    line = get_object_or_404(
+        WorkOrderLine.objects.select_related("work_order"), pk=line_pk, work_order_id=pk
+    )
+    order = line.work_order
+    if order.is_read_only or order.status == S.DELIVERED or line.status != LineStatus.PROPOSED:
+        return HttpResponse('<p class="text-muted small mb-0">该项目已不能修改,请刷新页面。</p>')
+    return render(
+        request,
+        "workorders/partials/line_edit_form.html",
+        {"order": order, "line": line, "form": LineEditForm.for_line(line)},
+    )
 
 
 @require_POST

@@ -107,6 +107,7 @@ advisor_home         Y       .          .          .  .     .        .        . 
 detail               Y       Y          .          Y  Y     Y        Y        Y         Y       Y
 add_line             Y       .          .          .  .     .        .        .         Y       .
 add_catalogue_line   Y       .          .          .  .     .        .        .         Y       .
+line_edit_form       Y       .          .          .  .     .        .        .         Y       .
 line_update          Y       .          .          .  .     .        .        .         Y       .
 line_remove          Y       .          .          .  .     .        .        .         Y       .
 line_approve_discount .      .          .          .  .     .        .        .         Y       .
@@ -323,7 +324,7 @@ WORK_ORDER_POSTS = {
 }
 
 
-WORK_ORDER_PAGES = {"list", "advisor_home", "detail", *WORK_ORDER_POSTS}
+WORK_ORDER_PAGES = {"list", "advisor_home", "detail", "line_edit_form", *WORK_ORDER_POSTS}
 
 
 def _work_order_request(page: str, archive: dict) -> PageRequest:
@@ -333,6 +334,8 @@ def _work_order_request(page: str, archive: dict) -> PageRequest:
         return PageRequest("get", reverse(page), {})
     if name == "detail":
         return PageRequest("get", reverse(page, args=[order.pk]), {})
+    if name == "line_edit_form":  # loaded into the page by 修改
+        return PageRequest("get", reverse(page, args=[order.pk, line.pk]), {})
     args = [order.pk, line.pk] if name.startswith("line_") else [order.pk]
     status, anchor = WORK_ORDER_POSTS[name]
     detail = reverse("workorders:detail", args=[order.pk])

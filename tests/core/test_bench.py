@@ -1,7 +1,7 @@
 """`manage.py bench` (make bench) on a small demo: it seeds an empty database or reuses a
 seeded one, refuses a half-seeded one, and measures the same operations, by the same
 names, as before each app listed its own (so figures stay comparable between runs), and the
-search paging and the reveal added since."""
+search paging and the reveal added since, and the work-order pages."""
 
 import datetime as dt
 import io
@@ -38,6 +38,10 @@ OPERATIONS = [  # patterns: the card's name says how many visits the chosen card
     "customer list page 1",
     "customer list page 500",
     "vehicle list page 1",
+    r"work-order page \(40 lines\)",
+    "work-order list page 1",
+    r"work-order list \(advisor, month\)",
+    "advisor home",
     r"estimate PDF \(render\)",
     r"home \(advisor\)",
 ]

@@ -7,6 +7,7 @@ year is a module constant, so the patched run is the real code at a smaller scal
 
 import datetime as dt
 import io
+import re
 
 import pytest
 import time_machine
@@ -20,7 +21,7 @@ from apps.core import seeding
 from apps.core.discovery import app_modules
 from apps.customers import demo as customers_demo
 from apps.customers.models import Customer, SalesDocument, SalesFile, Vehicle, VehicleOwnership
-from apps.workorders.models import WorkOrder, WorkOrderLine
+from apps.workorders.models import NumberSequence, WorkOrder, WorkOrderLine
 from tests.factories.clock import SHANGHAI
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +117,14 @@ def _fingerprint() -> dict:
 
 
 def _delete_demo_data():
-    for model in (WorkOrderLine, WorkOrder, SalesDocument, SalesFile, VehicleOwnership):
+    for model in (
+        WorkOrderLine,
+        WorkOrder,
+        NumberSequence,
+        SalesDocument,
+        SalesFile,
+        VehicleOwnership,
+    ):
         model.objects.all().delete()
     Vehicle.objects.all().delete()
     Customer.objects.all().delete()
@@ -168,10 +176,16 @@ def test_seed_demo_prints_its_progress_the_totals_and_the_logins(small_demo):
         WorkOrderLine.objects.count(),
     )
     assert lines[0] == "生成 1 年的演示数据(seed=3)……"
-    progress = lines[1:-2]  # the archive's batches, then the visits'
+    # The archive's batches, the catalogue, the visits' batches, then the live flow.
+    progress = lines[1:-2]
     assert progress[0].startswith(f"  200/{SMALL} 位客户 · ")
     assert progress[1] == f"  {SMALL}/{SMALL} 位客户 · {counts[1]} 辆车"
-    assert progress[-1] == f"  {counts[1]}/{counts[1]} 辆车的维修记录 · {counts[2]} 张工单"
+    assert progress[2].startswith("  维修目录 · ")
+    flow_line = r"  工单流程：近 14 天 (\d+) 张已结算，今日 12 张（[\d.]+ 秒）"
+    flow = re.fullmatch(flow_line, progress[-1])
+    assert flow, progress[-1]
+    bulk = counts[2] - int(flow[1]) - 12
+    assert progress[-2] == f"  {counts[1]}/{counts[1]} 辆车的维修记录 · {bulk} 张工单"
     assert lines[-2] == (
         f"完成:{counts[0]} 位客户,{counts[1]} 辆车,{counts[2]} 张工单,{counts[3]} 行明细。"
     )
@@ -185,7 +199,9 @@ def test_seed_demo_prints_its_progress_the_totals_and_the_logins(small_demo):
 def test_seed_demo_if_empty_keeps_an_existing_demo_and_only_checks_the_logins(small_demo):
     call_command("seed_demo", years=1, seed=3, stdout=io.StringIO())
     before = _fingerprint()
-    get_user_model().objects.filter(username="qc").delete()
+    # A login lost (one the live flow never used) and one taken out of its role.
+    get_user_model().objects.filter(username="callback").delete()
+    get_user_model().objects.get(username="qc").groups.clear()
     out = io.StringIO()
 
     call_command("seed_demo", years=1, seed=4, if_empty=True, stdout=out)
@@ -196,3 +212,4 @@ def test_seed_demo_if_empty_keeps_an_existing_demo_and_only_checks_the_logins(sm
     ]
     assert _fingerprint() == before
     assert get_user_model().objects.get(username="qc").groups.get().name == "qc"
+    assert get_user_model().objects.get(username="callback").groups.get().name == "callback"

@@ -1,23 +1,16 @@
-import base64
 import datetime as dt
-import io
 from decimal import Decimal
 
 import factory
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
-from apps.workorders import services
+from apps.workorders import demo_flow, services
 from apps.workorders.models import (
-    Approval,
     CannedJob,
     CannedJobLine,
     LabourOperation,
-    LineStatus,
     MaintenanceInterval,
-    OldParts,
     Payer,
-    Payment,
     WorkOrder,
     WorkOrderLine,
 )
@@ -124,25 +117,6 @@ def flow_user(**fields):
     return UserFactory(is_superuser=True, **fields)
 
 
-# The forward moves made by work_order_transition, in order, to reach each state.
-_PLAIN_MOVES = {
-    WorkOrder.Status.DISPATCHED: ["dispatch"],
-    WorkOrder.Status.IN_PROGRESS: ["dispatch", "start"],
-    WorkOrder.Status.SELF_CHECKED: ["dispatch", "start", "self_check"],
-    WorkOrder.Status.TEAM_CHECKED: ["dispatch", "start", "self_check", "team_check"],
-    WorkOrder.Status.QC_PASSED: ["dispatch", "start", "self_check", "team_check", "final_qc"],
-    WorkOrder.Status.WASHED: [
-        "dispatch",
-        "start",
-        "self_check",
-        "team_check",
-        "final_qc",
-        "wash",
-    ],
-    WorkOrder.Status.READY: ["dispatch", "start", "self_check", "team_check", "final_qc", "ready"],
-}
-
-
 def order_in_state(
     status: str,
     *,
@@ -154,107 +128,30 @@ def order_in_state(
     promised_at: dt.datetime | None = None,
     payments: list[services.NewPayment] | None = None,
 ) -> WorkOrder:
-    """An order taken to `status` through the services, as users would: opened, lines
-    added (default: one labour line of 180.00 and one part of 240.00, customer paid),
-    approved by phone (the last `declined` lines declined), then moved along; lines are
-    marked done after 开工 and QC-passed before 终检. Call under time_machine.
-
-    Delivery and settlement use the defaults (the customer pays the customer share in
-    cash unless `payments` say otherwise).
-    """
-    by = by or flow_user()
-    vehicle = vehicle or VehicleFactory()
-    order = services.work_order_open(
-        vehicle=vehicle,
-        by=by,
+    """An order taken to `status` through the services (demo_flow.order_take_to, the
+    demo's own): `by` (default a superuser) makes every move; opened at the vehicle's
+    mileage + 1,000 km, lines added (default: one labour line of 180.00 and one part of
+    240.00, customer paid), approved by phone (the last `declined` lines declined), then
+    moved along. Call under time_machine."""
+    return demo_flow.order_take_to(
+        status,
+        crew=demo_flow.Crew.of(by or flow_user()),
+        vehicle=vehicle or VehicleFactory(),
+        lines=lines,
+        declined=declined,
         kind=kind,
-        mileage=vehicle.mileage + 1000,
         promised_at=promised_at,
-        insurer="平安保险" if kind == WorkOrder.Kind.ACCIDENT else "",
+        payments=payments,
     )
-    if status == WorkOrder.Status.CANCELLED:
-        services.work_order_cancel(work_order=order, by=by, reason="客户改期")
-        return order
-    if lines is None:
-        lines = [
-            services.NewLine(
-                kind=WorkOrderLine.Kind.LABOUR,
-                description="更换机油机滤",
-                quantity=Decimal("1"),
-                unit_price=Decimal("180.00"),
-            ),
-            services.NewLine(
-                kind=WorkOrderLine.Kind.PART,
-                description="机油 5W-30",
-                quantity=Decimal("4"),
-                unit_price=Decimal("60.00"),
-            ),
-        ]
-    created = services.work_order_add_lines(work_order=order, by=by, lines=lines)
-    if status == WorkOrder.Status.DRAFT:
-        return order
-    cut = len(created) - declined
-    services.work_order_record_approval(
-        work_order=order,
-        by=by,
-        decisions={line.pk: index < cut for index, line in enumerate(created)},
-        decline_reasons={line.pk: "下次再做" for line in created[cut:]},
-        method=Approval.Method.PHONE,
-        customer_name=vehicle.owner.name,
-        phone_number=vehicle.owner.mobile,
-    )
-    target = status
-    if status in (WorkOrder.Status.DELIVERED, WorkOrder.Status.SETTLED):
-        target = WorkOrder.Status.READY
-    for name in _PLAIN_MOVES.get(target, []):
-        if name == "self_check":
-            for line in order.lines.filter(status=LineStatus.APPROVED):
-                services.line_mark_done(line=line, by=by)
-        if name == "final_qc":
-            for line in order.lines.filter(status=LineStatus.APPROVED):
-                services.line_qc_pass(line=line, by=by)
-        services.work_order_transition(work_order=order, name=name, by=by)
-    if status in (WorkOrder.Status.DELIVERED, WorkOrder.Status.SETTLED):
-        services.work_order_internal_check(work_order=order, by=by, old_parts=OldParts.SHOWN)
-        services.work_order_deliver(work_order=order, by=by, callback_told=True)
-    if status == WorkOrder.Status.SETTLED:
-        order.refresh_from_db()
-        services.work_order_settle(
-            work_order=order,
-            by=by,
-            payments=payments
-            if payments is not None
-            else [services.NewPayment(Payment.Method.CASH, order.customer_paid_amount)]
-            if order.customer_paid_amount
-            else [],
-        )
-    order.refresh_from_db()
-    return order
 
 
 def png_bytes(width: int = 300, height: int = 100) -> bytes:
     """A real PNG (a stroke on white), as a signature pad exports it."""
-    image = Image.new("RGB", (width, height), "white")
-    ImageDraw.Draw(image).line([(10, 80), (width - 10, 20)], fill="black", width=3)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
+    return demo_flow.signature_png(width, height)
 
 
-def png_data_url(data: bytes | None = None) -> str:
-    return "data:image/png;base64," + base64.b64encode(data or png_bytes()).decode()
-
-
-# signature_pad's toData(): strokes of points
-SIGNATURE_POINTS = [
-    {
-        "penColor": "black",
-        "points": [
-            {"x": 10, "y": 80, "time": 1, "pressure": 0.5},
-            {"x": 290, "y": 20.5, "time": 2, "pressure": 0.5},
-        ],
-    }
-]
+png_data_url = demo_flow.png_data_url
+SIGNATURE_POINTS = demo_flow.SIGNATURE_POINTS
 
 
 class MaintenanceIntervalFactory(factory.django.DjangoModelFactory):

@@ -196,6 +196,33 @@ def test_a_line_refused_by_the_service_shows_its_message_on_the_form(role_client
 
 
 @time_machine.travel(NOW, tick=False)
+def test_a_proposed_lines_edit_form_loads_when_asked_and_comes_back_with_its_errors(
+    role_client,
+):
+    order = order_in_state(S.DRAFT)
+    line = order.lines.order_by("id").first()
+    advisor = role_client("advisor")
+    edit_form = reverse("workorders:line_edit_form", args=[order.pk, line.pk])
+
+    page = html(advisor.get(_detail(order)))
+    loaded = html(advisor.get(edit_form))
+    refused = advisor.post(
+        reverse("workorders:line_update", args=[order.pk, line.pk]),
+        {f"line{line.pk}-{name}": value for name, value in
+         [("quantity", "0"), ("unit_price", "180"), ("payer", "customer"),
+          ("discount_percent", "0")]},
+    )  # fmt: skip
+
+    # The page renders no form per line, only the button that loads it.
+    assert f'hx-get="{edit_form}"' in page
+    assert f'name="line{line.pk}-quantity"' not in page
+    assert f'name="line{line.pk}-quantity"' in loaded and "保存修改" in loaded
+    assert refused.status_code == 200
+    body = html(refused)
+    assert f'name="line{line.pk}-quantity"' in body and "保存修改" in body
+
+
+@time_machine.travel(NOW, tick=False)
 def test_the_customer_approves_by_phone_through_the_page_declining_one_line(role_client):
     order = order_in_state(S.DRAFT)
     oil, filter_ = order.lines.order_by("id")
