@@ -12,13 +12,16 @@
 #    refuses when left in) with a customer, a car and a work order of its own, upload it,
 #    and poll the import page until it says 导入完成 (only the worker, fed through the
 #    filesystem broker, can get it there).
-# 5. Stop everything it started (trap) and remove the directory. Any failure exits
+# 5. As `advisor`: 我的工单 lists today's demo orders, an order page opens, and a PDF that
+#    the demo's approvals queued is rendered by the worker and downloads.
+# 6. Stop everything it started (trap) and remove the directory. Any failure exits
 #    non-zero with a one-line reason as the last line (after the tail of the logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 SERVER_WAIT=180  # seconds: migrate + a year of demo data on SQLite take about 15
 IMPORT_WAIT=90   # seconds: the worker starts, picks the file up and imports 3 rows
+DOCUMENT_WAIT=180  # seconds: the worker renders the PDFs today's demo orders queued
 
 fail() {
   echo "smoke-embedded: FAIL: $*" >&2
@@ -67,7 +70,7 @@ setsid ./scripts/run.sh >"$RUN_LOG" 2>&1 &
 RUN_PID=$!
 echo "smoke-embedded: run.sh (pid $RUN_PID) on port $PORT, DMS_VAR_DIR=$DMS_VAR_DIR"
 
-if ! "$PY" - "http://127.0.0.1:$PORT" "$RUN_PID" "$SERVER_WAIT" "$IMPORT_WAIT" \
+if ! "$PY" - "http://127.0.0.1:$PORT" "$RUN_PID" "$SERVER_WAIT" "$IMPORT_WAIT" "$DOCUMENT_WAIT" \
   >"$DMS_VAR_DIR/client.out" 2>&1 <<'PY'; then
 """The browser-less client: urllib with a cookie jar, Django's CSRF token from the cookie."""
 
@@ -82,7 +85,8 @@ import urllib.parse
 import urllib.request
 import uuid
 
-BASE, RUN_PID, SERVER_WAIT, IMPORT_WAIT = sys.argv[1], int(sys.argv[2]), *map(int, sys.argv[3:])
+BASE, RUN_PID = sys.argv[1], int(sys.argv[2])
+SERVER_WAIT, IMPORT_WAIT, DOCUMENT_WAIT = map(int, sys.argv[3:])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -247,6 +251,31 @@ def manager_import():
     raise Failed(f"{path} did not show 导入完成 within {IMPORT_WAIT} s (is the worker running?)")
 
 
+def advisor_work_orders():
+    """我的工单 lists today's demo orders; an order page opens; the PDFs the approvals and
+    settlements queued are rendered by the worker (through the filesystem broker) and
+    download as PDFs."""
+    advisor = Client()
+    advisor.log_in("advisor")
+    _, text = advisor.page("/workorders/mine/", "我的工单")
+    orders = list(dict.fromkeys(re.findall(r'href="(/workorders/\d+/)"', text)))
+    if not orders:
+        raise Failed("我的工单 lists no work order of today's demo")
+    advisor.page(orders[0], "维修项目", "状态记录")
+    started = time.monotonic()
+    while time.monotonic() - started < DOCUMENT_WAIT:
+        for order in orders:
+            _, text = advisor.page(order)
+            document = re.search(r'href="(/workorders/documents/\d+/)"', text)
+            if document:
+                status, _, body = advisor.request(document.group(1))
+                if status != 200 or not body.startswith(b"%PDF"):
+                    raise Failed(f"{document.group(1)} answered {status} without a PDF")
+                return len(orders), document.group(1), time.monotonic() - started
+        time.sleep(3)
+    raise Failed(f"no order of 我的工单 showed a printed document within {DOCUMENT_WAIT} s")
+
+
 try:
     waited = wait_for_server()
     print(f"ok: /login/ answered 200 after {waited:.0f} s (migrate + seed_demo + start)")
@@ -256,6 +285,8 @@ try:
     print("ok: manager: the reveal log lists the advisor's reveal")
     path, waited = manager_import()
     print(f"ok: manager: filled-in template uploaded, {path} showed 导入完成 after {waited:.0f} s")
+    count, document, waited = advisor_work_orders()
+    print(f"ok: advisor: 我的工单 ({count} orders), an order page, {document} (PDF) after {waited:.0f} s")
 except Failed as reason:
     print(reason)
     sys.exit(1)
