@@ -233,7 +233,8 @@ def order_in_state(
 
 
 def png_bytes(width: int = 300, height: int = 100) -> bytes:
-    """A real PNG (a stroke on white), as a signature pad exports it."""
+    """A real PNG (a stroke on white): a signature as the pad exports it, a photo, a logo.
+    The one PNG maker of the tests."""
     image = Image.new("RGB", (width, height), "white")
     ImageDraw.Draw(image).line([(10, 80), (width - 10, 20)], fill="black", width=3)
     buffer = io.BytesIO()
