@@ -94,6 +94,13 @@ def _shot(page, name: str, screenshot) -> None:
     page.screenshot(path=SHOTS / f"flow-{name}.png", full_page=True)
 
 
+def _shot_pdf_viewer(tab, name: str, screenshot) -> None:
+    """Chromium's PDF viewer draws the page a moment after the tab has loaded, inside its
+    own extension frame that the test cannot query: give it a second, then the picture."""
+    tab.wait_for_timeout(1500)
+    _shot(tab, name, screenshot)
+
+
 def _no_sideways_scroll(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= TABLET["width"], f"the page scrolls sideways: {width}px"
@@ -116,7 +123,7 @@ def test_a_walk_in_goes_from_reception_to_a_settled_order_and_its_statement_on_a
     live_server, new_page, role_user, log_in, screenshot, catalogue, celery_worker
 ):
     advisor = role_user("advisor", display_name="张顾问")
-    page = new_page(TABLET)
+    page = new_page(TABLET, has_touch=True)  # a touch screen: the 44px tap targets apply
     log_in(page, advisor)
 
     # --- 1. reception: a walk-in, customer and car created on the spot ----------------------
@@ -269,9 +276,13 @@ def test_a_walk_in_goes_from_reception_to_a_settled_order_and_its_statement_on_a
     _no_sideways_scroll(page)
     _shot(page, "12-settled", screenshot)
     document = WorkOrderDocument.objects.get(work_order=order, kind="settlement")
-    href = version.get_attribute("href")
-    assert href == f"/workorders/documents/{document.pk}/"
-    response = page.request.get(f"{live_server.url}{href}")  # the tablet's own session
+    with page.expect_popup() as opened:  # the PDF opens in a tab of its own
+        version.click()
+    statement = opened.value
+    statement.wait_for_load_state()
+    assert statement.url == f"{live_server.url}/workorders/documents/{document.pk}/"
+    _shot_pdf_viewer(statement, "13-settlement-pdf", screenshot)
+    response = page.request.get(statement.url)  # the same file, with the tablet's session
     assert response.headers["content-type"] == "application/pdf"
     text = squeeze(pdf_text(response.body()))
     assert "结算单" in text and order.number in text
@@ -284,3 +295,15 @@ def test_a_walk_in_goes_from_reception_to_a_settled_order_and_its_statement_on_a
     assert "现金 ¥217.00" in text
     assert "实收合计 ¥517.00" in text
     assert f"下次保养里程 {next_km:,} 公里" in text
+
+    # 打印 on the page prints at once, in a new tab; the sheet has not changed since the
+    # worker issued it after the signature, so it is that same version 1.
+    reception = WorkOrderDocument.objects.get(work_order=order, kind="reception")
+    row = page.locator("#documents [data-kind=reception]")
+    with page.expect_popup() as opened:
+        row.get_by_role("button", name="打印接车登记表").click()
+    tab = opened.value
+    tab.wait_for_load_state()
+    assert tab.url == f"{live_server.url}/workorders/documents/{reception.pk}/"
+    _shot_pdf_viewer(tab, "14-reception-pdf", screenshot)
+    assert WorkOrderDocument.objects.filter(work_order=order, kind="reception").count() == 1

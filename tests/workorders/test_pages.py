@@ -105,6 +105,20 @@ def test_a_blocked_move_is_shown_disabled_with_the_guard_sentence(role_client, u
     assert "还有客户已确认的项目未完工。" in body
 
 
+@time_machine.travel(NOW, tick=False)
+def test_the_approval_button_leads_to_its_form_only_when_there_are_lines_to_decide(role_client):
+    empty = order_in_state(S.DRAFT, lines=[])
+    ready = order_in_state(S.DRAFT)
+    client = role_client("advisor")
+
+    empty_page, ready_page = html(client.get(_detail(empty))), html(client.get(_detail(ready)))
+
+    assert '<button class="btn btn-primary" type="button" disabled>客户确认</button>' in empty_page
+    assert "客户至少确认一项维修项目后才能进入下一步。" in empty_page
+    assert '<a class="btn btn-primary" href="#approval">客户确认</a>' in ready_page
+    assert 'id="approval-form"' in ready_page
+
+
 # --- transitions through the page ----------------------------------------------------------
 
 
