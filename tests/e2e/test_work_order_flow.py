@@ -186,6 +186,8 @@ def test_a_walk_in_goes_from_reception_to_a_settled_order_and_its_statement_on_a
     # --- 3. the order page: the canned job from the catalogue box ---------------------------
     page.locator("#order-link").click()
     expect(page.locator("h1")).to_contain_text(order.number)
+    # htmx binds the box once the page's scripts have run: typing before that sends nothing.
+    page.wait_for_load_state("load")
     page.locator("#catalogue-q").fill("保养")
     hit = page.locator("#catalogue-results form[data-source=canned]")
     expect(hit).to_contain_text("10000公里保养")
