@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.staticfiles import finders
-from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, SuspiciousFileOperation, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -77,9 +77,10 @@ FLUID_LABELS = {
     "power_steering": "转向助力油",
     "transmission": "变速箱油",
 }
-# The car outline of the reception sheet (an SVG viewBox of 200 × 100); DamageMark.x / .y
-# are percent of the drawing, so a mark lands on the same spot whatever its printed size.
-OUTLINE_WIDTH, OUTLINE_HEIGHT = 200, 100
+# The car outline (templates/workorders/partials/car_outline.html, the drawing the tablet
+# shows too) is drawn in a viewBox of 400 × 200; DamageMark.x / .y are percent of the
+# drawing, so a mark tapped on the tablet prints on the same spot of the sheet.
+OUTLINE_WIDTH, OUTLINE_HEIGHT = 400, 200
 
 MESSAGES = {
     "kind": "没有这种打印文件。",
@@ -326,15 +327,13 @@ def _approvals(work_order: WorkOrder, resources: dict) -> list[dict]:
     return rows
 
 
-def _reception(work_order: WorkOrder, data: dict, resources: dict) -> None:
+def _reception(work_order: WorkOrder, lines: list, data: dict, resources: dict) -> None:
     inspection = (
         Inspection.objects.filter(work_order=work_order)
         .select_related("signature")
         .prefetch_related("marks", "photos")
-        .first()
+        .get()
     )
-    if inspection is None:
-        raise ValidationError(MESSAGES["no_inspection"], code="no_inspection")
     check = dict(Inspection.Check.choices)
     marks = [
         {
@@ -370,30 +369,26 @@ def _reception(work_order: WorkOrder, data: dict, resources: dict) -> None:
     }
 
 
-def _estimate(work_order: WorkOrder, data: dict, resources: dict) -> None:
-    lines = list(work_order.lines.order_by("id"))
-    if not lines:
-        raise ValidationError(MESSAGES["no_lines"], code="no_lines")
+def _approved(lines: list[WorkOrderLine]) -> list[WorkOrderLine]:
+    return [line for line in lines if line.status == LineStatus.APPROVED]
+
+
+def _estimate(work_order: WorkOrder, lines: list, data: dict, resources: dict) -> None:
     data["sections"] = _sections(lines)
     data["totals"] = _stored_totals(work_order)
     data["approvals"] = _approvals(work_order, resources)
 
 
-def _work_order(work_order: WorkOrder, data: dict, resources: dict) -> None:
-    approved = list(work_order.lines.filter(status=LineStatus.APPROVED).order_by("id"))
-    if not approved:
-        raise ValidationError(MESSAGES["no_approved"], code="no_approved")
+def _work_order(work_order: WorkOrder, lines: list, data: dict, resources: dict) -> None:
+    approved = _approved(lines)
     data["sections"] = _sections(approved)
     # The approved lines only (the stored totals also count lines still proposed).
     data["approved_total"] = money(work_order_totals(approved).total)
     data["approvals"] = _approvals(work_order, resources)
 
 
-def _settlement(work_order: WorkOrder, data: dict, resources: dict) -> None:
-    if work_order.settled_at is None:
-        raise ValidationError(MESSAGES["not_settled"], code="not_settled")
-    approved = list(work_order.lines.filter(status=LineStatus.APPROVED).order_by("id"))
-    data["sections"] = _sections(approved)
+def _settlement(work_order: WorkOrder, lines: list, data: dict, resources: dict) -> None:
+    data["sections"] = _sections(_approved(lines))
     data["totals"] = _stored_totals(work_order)
     data["customer_in_words"] = amount_in_words(work_order.customer_paid_amount)
     payments = list(work_order.payments.select_related("received_by").order_by("id"))
@@ -447,6 +442,35 @@ def _check_kind(kind: str) -> None:
         raise ValidationError(MESSAGES["kind"], code="kind")
 
 
+def has_inspection(work_order: WorkOrder) -> bool:
+    try:
+        work_order.inspection  # noqa: B018 (raises when the order has no sheet)
+    except ObjectDoesNotExist:
+        return False
+    return True
+
+
+def document_refusal(work_order: WorkOrder, kind: str, lines: list[WorkOrderLine]) -> str:
+    """Why the order has nothing to print for `kind` now (a key of MESSAGES), or "": the one
+    rule behind both the refusal of document_content and the page's 打印 buttons.
+    `lines`: the order's lines, loaded by the caller."""
+    if kind == Kind.RECEPTION and not has_inspection(work_order):
+        return "no_inspection"
+    if kind == Kind.ESTIMATE and not lines:
+        return "no_lines"
+    if kind == Kind.WORK_ORDER and not _approved(lines):
+        return "no_approved"
+    if kind == Kind.SETTLEMENT and work_order.settled_at is None:
+        return "not_settled"
+    return ""
+
+
+def printable_kinds(work_order: WorkOrder, lines: list[WorkOrderLine]) -> list[str]:
+    """The documents the order can have now, in the order of Kind (load `inspection` with
+    the order, or this reads it)."""
+    return [kind for kind in Kind.values if not document_refusal(work_order, kind, lines)]
+
+
 def document_content(*, work_order: WorkOrder, kind: str) -> tuple[dict, dict[str, bytes]]:
     """(the data the document shows, the resources it embeds by name).
 
@@ -454,11 +478,15 @@ def document_content(*, work_order: WorkOrder, kind: str) -> tuple[dict, dict[st
     """
     _check_kind(kind)
     work_order = WorkOrder.objects.select_related(
-        "vehicle", "customer", "advisor", "settled_by"
+        "vehicle", "customer", "advisor", "settled_by", "inspection"
     ).get(pk=work_order.pk)
+    lines = list(work_order.lines.order_by("id"))
+    refusal = document_refusal(work_order, kind, lines)
+    if refusal:
+        raise ValidationError(MESSAGES[refusal], code=refusal)
     resources: dict[str, bytes] = {}
     data = {"kind": kind, "title": Kind(kind).label, **_header(work_order, resources)}
-    BUILDERS[kind](work_order, data, resources)
+    BUILDERS[kind](work_order, lines, data, resources)
     return data, resources
 
 

@@ -35,9 +35,9 @@ OPEN_STATES = tuple(s for s in S.values if s not in (S.DELIVERED, S.SETTLED, S.C
 
 def work_order_page(*, pk: int) -> WorkOrder:
     """One order with everything its page shows, in a fixed number of queries: the order
-    with its vehicle, customer and people (1), lines with their people (1), status changes
-    (1), approvals with their signature (1), documents (1), delay notices (1), payments (1),
-    receivables (1). Raises WorkOrder.DoesNotExist."""
+    with its vehicle, customer, people and inspection sheet (1), lines with their people
+    (1), status changes (1), approvals with their signature (1), documents (1), delay
+    notices (1), payments (1), receivables (1). Raises WorkOrder.DoesNotExist."""
     lines = WorkOrderLine.objects.select_related(
         "done_by", "qc_passed_by", "discount_approved_by"
     ).order_by("id")
@@ -53,6 +53,7 @@ def work_order_page(*, pk: int) -> WorkOrder:
             "internal_checked_by",
             "delivered_by",
             "settled_by",
+            "inspection",
         )
         .prefetch_related(
             Prefetch("lines", queryset=lines),

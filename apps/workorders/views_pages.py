@@ -5,11 +5,13 @@ ValidationError on the form it came from; a successful POST redirects back to th
 (post/redirect/get), to the section it acted on.
 """
 
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -17,7 +19,7 @@ from apps.core.http import add_service_errors, cursor_param, require_perm
 from apps.core.settings import current_settings
 from apps.parts.models import Part
 
-from . import selectors, selectors_pages, services, transitions
+from . import documents, selectors, selectors_pages, services, transitions
 from .forms import (
     ApprovalForm,
     CatalogueLineForm,
@@ -37,6 +39,7 @@ from .models import (
     LineStatus,
     ServiceSettings,
     WorkOrder,
+    WorkOrderDocument,
     WorkOrderLine,
 )
 
@@ -47,21 +50,13 @@ WORKSHOP_STATES = (S.DISPATCHED, S.IN_PROGRESS, S.SELF_CHECKED, S.TEAM_CHECKED, 
 # The internal check comes after the final QC, before the car is handed over.
 INTERNAL_CHECK_STATES = (S.QC_PASSED, S.WASHED, S.READY)
 # Where each dedicated form sits on the page (transitions with `via`).
+APPROVAL = "work_order_record_approval"
 VIA_ANCHORS = {
-    "work_order_record_approval": "approval",
+    APPROVAL: "approval",
     "work_order_deliver": "delivery",
     "work_order_settle": "settlement",
 }
 READ_ONLY_MESSAGE = "该工单为只读(旧系统导入、已结算或已取消),不能修改。"
-
-
-def optional_url(name: str, *args) -> str:
-    """The URL of `name`, or "" while the branch that adds it is not merged (the page
-    leaves out what links there)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 def _detail_url(order: WorkOrder, anchor: str = "") -> str:
@@ -108,10 +103,9 @@ def _detail_context(request, order: WorkOrder, forms: dict) -> dict:
     ]
     moves = transitions.available_transitions(order, user) if editable else []
     forward = [
-        # The approval form approves the lines its guard asks for: no refusal to show.
-        (move, [] if move.via == "work_order_record_approval" else blocked, VIA_ANCHORS[move.via])
-        if move.via
-        else (move, blocked, "")
+        # The approval form approves the lines its guard asks for: no refusal to show while
+        # it is on the page (there are lines to decide).
+        (move, [] if move.via == APPROVAL and proposed else blocked, VIA_ANCHORS.get(move.via, ""))
         for move, blocked in moves
         if not move.backward
     ]
@@ -119,9 +113,17 @@ def _detail_context(request, order: WorkOrder, forms: dict) -> dict:
     approvals = [
         (approval, services.approval_verify(approval)) for approval in order.approvals.all()
     ]
-    documents = [
-        (document, optional_url("workorders:document_download", document.pk))
-        for document in order.documents.all()
+    issued: dict[str, list[WorkOrderDocument]] = {}
+    for document in order.documents.all():  # newest version first (the model's ordering)
+        issued.setdefault(document.kind, []).append(document)
+    printable = (
+        documents.printable_kinds(order, lines) if user.has_perm(P + "change_workorder") else []
+    )
+    # One row a kind the order has or can have now: its versions and a 打印 button.
+    document_rows = [
+        (kind, label, issued.get(kind, []), kind in printable)
+        for kind, label in WorkOrderDocument.Kind.choices
+        if kind in issued or kind in printable
     ]
     context = {
         "order": order,
@@ -134,12 +136,12 @@ def _detail_context(request, order: WorkOrder, forms: dict) -> dict:
         "backward": backward,
         "transition_form": forms.get("transition_form"),
         "approvals": approvals,
-        "documents": documents,
+        "document_rows": document_rows,
+        "has_inspection": documents.has_inspection(order),
         "can_change": can_change,
         "can_approve_discount": editable and user.has_perm(P + "approve_discount"),
         "can_work": editable and order.status in WORKSHOP_STATES,
         "is_import": order.source == WorkOrder.Source.IMPORT,
-        "line_search_url": optional_url("catalogue:line_search") if can_change else "",
         "payers": [
             ("客户", order.customer_paid_amount),
             ("三包/索赔", order.warranty_amount),
@@ -190,13 +192,52 @@ def workorder_detail(request, pk):
     return _render(request, _load(pk))
 
 
-def _editable(request, pk) -> WorkOrder | None:
-    """The order a POST changes, or None (with the message) when it is read-only."""
-    order = _load(pk)
-    if order.is_read_only:
-        messages.error(request, READ_ONLY_MESSAGE)
-        return None
-    return order
+def _back(request, order: WorkOrder, anchor: str = "") -> HttpResponse:
+    """Back to the order's page (post/redirect/get); an htmx request (the catalogue box may
+    post with htmx) reloads the whole page."""
+    url = _detail_url(order, anchor)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def order_post(permission: str):
+    """A POST acting on one order of the page: POST only, `permission`, and the order loaded
+    and still editable; the view gets the order (`view(request, order, **kwargs)`). A
+    read-only order goes back to its page with the message."""
+
+    def decorate(view):
+        @require_POST
+        @require_perm(permission)
+        @functools.wraps(view)
+        def wrapped(request, pk, **kwargs):
+            order = _load(pk)
+            if order.is_read_only:
+                messages.error(request, READ_ONLY_MESSAGE)
+                return _back(request, order)
+            return view(request, order, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _submit(request, order: WorkOrder, form, act, *, again: dict, anchor: str = ""):
+    """One form of the page, posted: a valid form goes to its service (`act(cleaned_data)`,
+    which returns the message to show) and back to the page at `anchor`; an invalid form, or
+    the service's ValidationError, shows the page again with the form's errors (`again`:
+    the keywords of `_render` that put the form back in its place)."""
+    if form.is_valid():
+        try:
+            done = act(form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, done)
+            return _back(request, order, anchor)
+    return _render(request, order, **again)
 
 
 def _line(order: WorkOrder, line_pk) -> WorkOrderLine:
@@ -209,15 +250,11 @@ def _line(order: WorkOrder, line_pk) -> WorkOrderLine:
 # --- lines -------------------------------------------------------------------------------------
 
 
-@require_POST
-@require_perm(P + "change_workorder")
-def workorder_add_line(request, pk):
-    order = _editable(request, pk)
-    if order is None:
-        return redirect(_detail_url(_load(pk)))
+@order_post(P + "change_workorder")
+def workorder_add_line(request, order):
     form = ManualLineForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
+
+    def act(data):
         line = services.NewLine(
             kind=data["kind"],
             description=data["description"],
@@ -225,37 +262,26 @@ def workorder_add_line(request, pk):
             unit_price=data["unit_price"],
             payer=data["payer"],
         )
-        try:
-            services.work_order_add_lines(work_order=order, by=request.user, lines=[line])
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"已添加:{line.description}")
-            return redirect(_detail_url(order, "lines"))
-    return _render(request, order, manual_line_form=form)
+        services.work_order_add_lines(work_order=order, by=request.user, lines=[line])
+        return f"已添加:{line.description}"
+
+    return _submit(request, order, form, act, again={"manual_line_form": form}, anchor="lines")
 
 
 CATALOGUE_SOURCES = {"labour": LabourOperation, "part": Part, "canned": CannedJob}
 
 
-@require_POST
-@require_perm(P + "change_workorder")
-def workorder_add_catalogue_line(request, pk):
+@order_post(P + "change_workorder")
+def workorder_add_catalogue_line(request, order):
     """A hit of the catalogue's line search (source labour / part / canned + source_id):
-    one line from the catalogue, or every line of a canned job."""
-    order = _editable(request, pk)
-    if order is not None:
-        form = CatalogueLineForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, "；".join(m for ms in form.errors.values() for m in ms))
-        else:
-            _add_from_catalogue(request, order, form.cleaned_data)
-    url = _detail_url(order or _load(pk), "lines")
-    if request.htmx:  # the search partial may post with htmx: the whole page reloads
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
+    one line from the catalogue, or every line of a canned job. Errors show as messages
+    (the search box has no form to show them on)."""
+    form = CatalogueLineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(m for ms in form.errors.values() for m in ms))
+    else:
+        _add_from_catalogue(request, order, form.cleaned_data)
+    return _back(request, order, "lines")
 
 
 def _add_from_catalogue(request, order: WorkOrder, data: dict) -> None:
@@ -299,189 +325,133 @@ def workorder_line_edit_form(request, pk, line_pk):
     )
 
 
-@require_POST
-@require_perm(P + "change_workorder")
-def workorder_line_update(request, pk, line_pk):
-    order = _editable(request, pk)
-    if order is None:
-        return redirect(_detail_url(_load(pk)))
+@order_post(P + "change_workorder")
+def workorder_line_update(request, order, line_pk):
     line = _line(order, line_pk)
     form = LineEditForm.for_line(line, request.POST)
-    if form.is_valid():
+
+    def act(data):
+        services.line_update(line=line, by=request.user, **data)
+        return f"已修改:{line.description}"
+
+    return _submit(
+        request, order, form, act, again={"edit_forms": {line.pk: form}}, anchor=f"line-{line.pk}"
+    )
+
+
+def _line_button(permission: str, action, done: str):
+    """The view of a button on one line (remove, approve the discount, done, QC passed):
+    `action(line=, by=)` is its service, whose refusal shows as a message at the top of the
+    page; `done` starts the message of success."""
+
+    @order_post(permission)
+    def view(request, order, line_pk):
+        line = _line(order, line_pk)
         try:
-            services.line_update(line=line, by=request.user, **form.cleaned_data)
+            action(line=line, by=request.user)
         except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"已修改:{line.description}")
-            return redirect(_detail_url(order, f"line-{line.pk}"))
-    return _render(request, order, edit_forms={line.pk: form})
+            messages.error(request, " ".join(error.messages))
+            return _back(request, order)
+        messages.success(request, f"{done}:{line.description}")
+        return _back(request, order, "lines")
+
+    return view
 
 
-def _line_action(request, pk, line_pk, action, done: str):
-    """A button on one line (remove, approve the discount, done, QC passed): the service's
-    refusal shows as a message at the top of the page."""
-    order = _editable(request, pk)
-    if order is None:
-        return redirect(_detail_url(_load(pk)))
-    line = _line(order, line_pk)
-    try:
-        action(line=line, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect(_detail_url(order))
-    messages.success(request, f"{done}:{line.description}")
-    return redirect(_detail_url(order, "lines"))
-
-
-@require_POST
-@require_perm(P + "change_workorder")
-def workorder_line_remove(request, pk, line_pk):
-    return _line_action(request, pk, line_pk, services.line_remove, "已删除")
-
-
-@require_POST
-@require_perm(P + "approve_discount")
-def workorder_line_approve_discount(request, pk, line_pk):
-    return _line_action(request, pk, line_pk, services.line_approve_discount, "已批准优惠")
-
-
-@require_POST
-@require_perm(P + "work_workorder")
-def workorder_line_done(request, pk, line_pk):
-    return _line_action(request, pk, line_pk, services.line_mark_done, "已完工")
-
-
-@require_POST
-@require_perm(P + "qc_workorder")
-def workorder_line_qc_pass(request, pk, line_pk):
-    return _line_action(request, pk, line_pk, services.line_qc_pass, "质检通过")
+workorder_line_remove = _line_button(P + "change_workorder", services.line_remove, "已删除")
+workorder_line_approve_discount = _line_button(
+    P + "approve_discount", services.line_approve_discount, "已批准优惠"
+)
+workorder_line_done = _line_button(P + "work_workorder", services.line_mark_done, "已完工")
+workorder_line_qc_pass = _line_button(P + "qc_workorder", services.line_qc_pass, "质检通过")
 
 
 # --- approval, states, delay -------------------------------------------------------------------
 
 
-@require_POST
-@require_perm(P + "change_workorder")
-def workorder_approve(request, pk):
-    order = _editable(request, pk)
-    if order is None:
-        return redirect(_detail_url(_load(pk)))
+@order_post(P + "change_workorder")
+def workorder_approve(request, order):
     proposed = [line for line in order.lines.all() if line.status == LineStatus.PROPOSED]
     form = ApprovalForm(request.POST, lines=proposed)
-    if form.is_valid():
-        data = form.cleaned_data
+
+    def act(data):
         signed = data["method"] == "signature"
-        try:
-            services.work_order_record_approval(
-                work_order=order,
-                by=request.user,
-                decisions=form.decisions(),
-                decline_reasons=form.decline_reasons(),
-                method=data["method"],
-                customer_name=data["customer_name"],
-                png_data_url=data["png_data_url"] if signed else None,
-                points=data["points"] if signed else None,
-                phone_number="" if signed else data["phone_number"],
-                phone_note="" if signed else data["phone_note"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "已记录客户确认。")
-            return redirect(_detail_url(order))
-    return _render(request, order, approval_form=form)
+        services.work_order_record_approval(
+            work_order=order,
+            by=request.user,
+            decisions=form.decisions(),
+            decline_reasons=form.decline_reasons(),
+            method=data["method"],
+            customer_name=data["customer_name"],
+            png_data_url=data["png_data_url"] if signed else None,
+            points=data["points"] if signed else None,
+            phone_number="" if signed else data["phone_number"],
+            phone_note="" if signed else data["phone_note"],
+        )
+        return "已记录客户确认。"
+
+    return _submit(request, order, form, act, again={"approval_form": form})
 
 
-@require_POST
-@require_perm(P + "view_workorder")
-def workorder_transition(request, pk):
+@order_post(P + "view_workorder")
+def workorder_transition(request, order):
     """A state button: the service checks the permission, the guards and the race."""
-    order = _editable(request, pk)
-    if order is None:
-        return redirect(_detail_url(_load(pk)))
     form = TransitionForm(request.POST)
-    if form.is_valid():
-        name = form.cleaned_data["name"]
-        if name not in transitions.TRANSITIONS:
+
+    def act(data):
+        move = transitions.TRANSITIONS.get(data["name"])
+        if move is None:
             raise Http404("没有这个操作")
-        try:
-            services.work_order_transition(
-                work_order=order, name=name, by=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"已完成:{transitions.TRANSITIONS[name].label}")
-            return redirect(_detail_url(order))
-    return _render(request, order, transition_form=form)
+        services.work_order_transition(
+            work_order=order, name=move.name, by=request.user, reason=data["reason"]
+        )
+        return f"已完成:{move.label}"
+
+    return _submit(request, order, form, act, again={"transition_form": form})
 
 
-@require_POST
-@require_perm(P + "change_workorder")
-def workorder_delay_notice(request, pk):
-    order = _editable(request, pk)
-    if order is None:
-        return redirect(_detail_url(_load(pk)))
+@order_post(P + "change_workorder")
+def workorder_delay_notice(request, order):
     form = DelayNoticeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.work_order_delay_notice(work_order=order, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "已记录延时告知和新的承诺交车时间。")
-            return redirect(_detail_url(order))
-    return _render(request, order, delay_form=form)
+
+    def act(data):
+        services.work_order_delay_notice(work_order=order, by=request.user, **data)
+        return "已记录延时告知和新的承诺交车时间。"
+
+    return _submit(request, order, form, act, again={"delay_form": form})
 
 
 # --- delivery and settlement -------------------------------------------------------------------
 
 
-@require_POST
-@require_perm(P + "deliver_workorder")
-def workorder_internal_check(request, pk):
-    order = _editable(request, pk)
-    if order is None:
-        return redirect(_detail_url(_load(pk)))
+@order_post(P + "deliver_workorder")
+def workorder_internal_check(request, order):
     form = InternalCheckForm(request.POST)
-    if form.is_valid():
-        try:
-            services.work_order_internal_check(
-                work_order=order, by=request.user, old_parts=form.cleaned_data["old_parts"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "交车前内部检查已完成。")
-            return redirect(_detail_url(order, "delivery"))
-    return _render(request, order, internal_check_form=form)
+
+    def act(data):
+        services.work_order_internal_check(
+            work_order=order, by=request.user, old_parts=data["old_parts"]
+        )
+        return "交车前内部检查已完成。"
+
+    return _submit(
+        request, order, form, act, again={"internal_check_form": form}, anchor="delivery"
+    )
 
 
-@require_POST
-@require_perm(P + "deliver_workorder")
-def workorder_deliver(request, pk):
-    order = _editable(request, pk)
-    if order is None:
-        return redirect(_detail_url(_load(pk)))
+@order_post(P + "deliver_workorder")
+def workorder_deliver(request, order):
     form = DeliverForm(request.POST)
-    if form.is_valid():
-        try:
-            services.work_order_deliver(work_order=order, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "已交车。")
-            return redirect(_detail_url(order, "settlement"))
-    return _render(request, order, deliver_form=form)
+
+    def act(data):
+        services.work_order_deliver(work_order=order, by=request.user, **data)
+        return "已交车。"
+
+    return _submit(request, order, form, act, again={"deliver_form": form}, anchor="settlement")
 
 
-@require_POST
-@require_perm(P + "settle_workorder")
-def workorder_settle(request, pk):
-    order = _editable(request, pk)
-    if order is None:
-        return redirect(_detail_url(_load(pk)))
+@order_post(P + "settle_workorder")
+def workorder_settle(request, order):
     formset = payments_formset(order, request.POST)
     if formset.is_valid():
         payments = [
@@ -497,7 +467,7 @@ def workorder_settle(request, pk):
             formset._non_form_errors = formset.error_class(error.messages)
         else:
             messages.success(request, "已结算。")
-            return redirect(_detail_url(order))
+            return _back(request, order)
     return _render(request, order, payments=formset)
 
 

@@ -60,6 +60,9 @@ def browser(django_db_setup):
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
+        # Assertions wait as long as actions do (Playwright's own default is 5 s): on a
+        # shared 2-core machine a page can take longer while a worker renders a PDF.
+        expect.set_options(timeout=TIMEOUT_MS)
         yield browser
         browser.close()
         connections.close_all()
@@ -68,11 +71,12 @@ def browser(django_db_setup):
 
 @pytest.fixture
 def new_page(browser):
-    """Open a page in a fresh context: new_page() on a desktop, new_page(TABLET) on a tablet."""
+    """Open a page in a fresh context: new_page() on a desktop, new_page(TABLET) on a tablet,
+    new_page(TABLET, has_touch=True) on a touch tablet (CSS sees `pointer: coarse`)."""
     contexts = []
 
-    def make(viewport=DESKTOP) -> Page:
-        context = browser.new_context(viewport=viewport, locale="zh-CN")
+    def make(viewport=DESKTOP, *, has_touch=False) -> Page:
+        context = browser.new_context(viewport=viewport, locale="zh-CN", has_touch=has_touch)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()

@@ -19,7 +19,8 @@ from apps.workorders import services
 from apps.workorders.models import DamageMark, Inspection, InspectionPhoto, WorkOrder
 from tests.e2e.conftest import TABLET
 from tests.factories.customers import CustomerFactory, VehicleFactory
-from tests.factories.reception import png_bytes, recommendation
+from tests.factories.reception import recommendation
+from tests.factories.workorders import png_bytes
 
 pytestmark = [
     pytest.mark.e2e,
@@ -198,7 +199,7 @@ def test_on_a_tablet_the_advisor_marks_a_scratch_adds_a_photo_and_the_customer_s
 
     # … a photo (the tablet's camera: here a generated PNG)
     page.locator("input[type=file]").set_input_files(
-        files=[{"name": "IMG_0001.png", "mimeType": "image/png", "buffer": png_bytes((640, 480))}]
+        files=[{"name": "IMG_0001.png", "mimeType": "image/png", "buffer": png_bytes(640, 480)}]
     )
     # (uploaded as soon as it is chosen)
     thumbnail = page.locator("#photo-list img")

@@ -3,11 +3,9 @@ signature and a recommendation. Rows written directly, as the state a service wo
 have left (the services are tested on their own)."""
 
 import datetime as dt
-import io
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from PIL import Image
 
 from apps.workorders.models import (
     DamageMark,
@@ -18,16 +16,9 @@ from apps.workorders.models import (
     WorkOrder,
 )
 from tests.factories.clock import SHANGHAI
-from tests.factories.workorders import WorkOrderFactory
+from tests.factories.workorders import WorkOrderFactory, png_bytes
 
 OPENED_AT = dt.datetime(2026, 11, 16, 9, 30, tzinfo=SHANGHAI)
-
-
-def png_bytes(size=(40, 30), colour=(200, 30, 30)) -> bytes:
-    """A small real PNG (Pillow)."""
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def open_order(*, vehicle=None, advisor=None, **fields) -> WorkOrder:
@@ -63,8 +54,8 @@ def inspection_photo(order: WorkOrder, *, by) -> InspectionPhoto:
         uploaded_by=by,
         uploaded_at=OPENED_AT,
     )
-    photo.image.save("photo.png", ContentFile(png_bytes((64, 48))), save=False)
-    photo.thumbnail.save("photo-thumb.png", ContentFile(png_bytes((32, 24))), save=False)
+    photo.image.save("photo.png", ContentFile(png_bytes(64, 48)), save=False)
+    photo.thumbnail.save("photo-thumb.png", ContentFile(png_bytes(32, 24)), save=False)
     photo.save()
     return photo
 
@@ -78,7 +69,7 @@ def sign_sheet(order: WorkOrder, *, by, name="王建国") -> Signature:
         sha256="0" * 64,
         taken_by=by,
     )
-    signature.png.save("signature.png", ContentFile(png_bytes((120, 40))), save=False)
+    signature.png.save("signature.png", ContentFile(png_bytes(120, 40)), save=False)
     signature.save()
     Inspection.objects.filter(work_order=order).update(signature=signature)
     order.inspection.refresh_from_db()

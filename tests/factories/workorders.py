@@ -146,7 +146,8 @@ def order_in_state(
 
 
 def png_bytes(width: int = 300, height: int = 100) -> bytes:
-    """A real PNG (a stroke on white), as a signature pad exports it."""
+    """A real PNG (a stroke on white): a signature as the pad exports it, a photo, a logo.
+    The one PNG maker of the tests (the demo's own signature maker)."""
     return demo_flow.signature_png(width, height)
 
 

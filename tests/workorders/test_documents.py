@@ -12,8 +12,6 @@ order through the services and lets the worker issue its documents.
 import datetime as dt
 import hashlib
 import io
-import shutil
-import subprocess
 import threading
 import time
 from decimal import Decimal
@@ -23,6 +21,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.template.loader import render_to_string
 from django.urls import reverse
 from PIL import Image, ImageDraw
 from weasyprint import HTML
@@ -47,6 +46,7 @@ from apps.workorders.models import (
 from tests.factories.clock import SHANGHAI
 from tests.factories.customers import CustomerFactory, VehicleFactory
 from tests.factories.workorders import WorkOrderFactory, order_in_state
+from tests.pdf import pdf_fonts, pdf_text, poppler, squeeze
 
 pytestmark = pytest.mark.django_db
 
@@ -208,38 +208,6 @@ def order(dealership, user_with_role) -> WorkOrder:
     return work_order
 
 
-def poppler(tool: str, *args: str, pdf: bytes) -> str:
-    """The output of one of poppler's tools (Debian's poppler-utils) reading `pdf`."""
-    path = shutil.which(tool)
-    assert path, f"{tool} is missing: scripts/ensure-pdf.sh installs poppler-utils"
-    result = subprocess.run(  # noqa: S603 (a fixed tool and fixed arguments)
-        [path, *args], input=pdf, capture_output=True, check=True
-    )
-    return result.stdout.decode()
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The text of a PDF as poppler reads it, in reading order, one table row a line."""
-    return poppler("pdftotext", "-layout", "-enc", "UTF-8", "-", "-", pdf=pdf)
-
-
-def pdf_fonts(pdf: bytes) -> list[dict]:
-    """pdffonts' table: name, type and whether each font is embedded."""
-    _header, _rule, *rows = poppler("pdffonts", "-", pdf=pdf).splitlines()
-    fonts = []
-    for row in rows:
-        name, *_rest = row.split()
-        # The columns after the name: type (1-2 words), encoding, emb, sub, uni, object ID.
-        emb, sub, uni = row.split()[-5:-2]
-        fonts.append({"name": name, "emb": emb, "sub": sub, "uni": uni})
-    return fonts
-
-
-def squeeze(text: str) -> str:
-    """The text with runs of spaces made one, to match a table row."""
-    return "\n".join(" ".join(line.split()) for line in text.splitlines())
-
-
 # --- what each document shows -------------------------------------------------------------------
 
 
@@ -341,6 +309,45 @@ def test_a_settlement_is_refused_before_the_order_is_settled(order):
         documents.document_render(work_order=order, kind="settlement")
 
     assert refused.value.messages == ["工单尚未结算,不能打印结算单。"]
+
+
+def _accepted_kinds(order) -> list[str]:
+    accepted = []
+    for kind in WorkOrderDocument.Kind.values:
+        try:
+            documents.document_content(work_order=order, kind=kind)
+        except ValidationError:
+            continue
+        accepted.append(kind)
+    return accepted
+
+
+def test_the_print_buttons_offer_exactly_the_kinds_the_order_can_have_now(order):
+    def printable() -> list[str]:
+        loaded = WorkOrder.objects.select_related("inspection").get(pk=order.pk)
+        return documents.printable_kinds(loaded, list(loaded.lines.all()))
+
+    every = ["reception", "estimate", "work_order", "settlement"]
+    assert printable() == _accepted_kinds(order) == every
+    WorkOrder.objects.filter(pk=order.pk).update(settled_at=None)
+    assert printable() == _accepted_kinds(order) == ["reception", "estimate", "work_order"]
+    order.lines.update(status="proposed")
+    assert printable() == _accepted_kinds(order) == ["reception", "estimate"]
+    order.lines.all().delete()
+    Inspection.objects.filter(work_order=order).delete()
+    assert printable() == _accepted_kinds(order) == []
+
+
+def test_the_reception_sheet_prints_the_tablets_outline_with_the_marks_on_the_same_spots(order):
+    data, _resources = documents.document_content(work_order=order, kind="reception")
+
+    printed = render_to_string(documents.TEMPLATES["reception"], {"doc": data})
+
+    # The one drawing of the tablet's sheet, in the same 400 × 200 units.
+    assert render_to_string("workorders/partials/car_outline.html").strip() in printed
+    assert '<svg class="outline" viewBox="0 0 400 200"' in printed
+    for mark in order.inspection.marks.all():  # x, y in % of the drawing
+        assert f'<circle cx="{mark.x * 4:.1f}" cy="{mark.y * 2:.1f}"' in printed
 
 
 def test_an_unknown_kind_is_refused(order):

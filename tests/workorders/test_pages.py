@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.workorders import services
+from apps.workorders import documents, services
 from apps.workorders.models import (
     LineStatus,
     Payer,
@@ -103,6 +103,20 @@ def test_a_blocked_move_is_shown_disabled_with_the_guard_sentence(role_client, u
 
     assert '<button class="btn btn-primary" type="button" disabled>自检完成</button>' in body
     assert "还有客户已确认的项目未完工。" in body
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_approval_button_leads_to_its_form_only_when_there_are_lines_to_decide(role_client):
+    empty = order_in_state(S.DRAFT, lines=[])
+    ready = order_in_state(S.DRAFT)
+    client = role_client("advisor")
+
+    empty_page, ready_page = html(client.get(_detail(empty))), html(client.get(_detail(ready)))
+
+    assert '<button class="btn btn-primary" type="button" disabled>客户确认</button>' in empty_page
+    assert "客户至少确认一项维修项目后才能进入下一步。" in empty_page
+    assert '<a class="btn btn-primary" href="#approval">客户确认</a>' in ready_page
+    assert 'id="approval-form"' in ready_page
 
 
 # --- transitions through the page ----------------------------------------------------------
@@ -338,6 +352,47 @@ def test_a_promise_about_to_pass_shows_the_red_badge(role_client):
 
     assert 'id="at-risk"' in html(client.get(_detail(order)))
     assert 'id="at-risk"' not in html(client.get(_detail(later)))
+
+
+# --- the documents and the inspection sheet -----------------------------------------------
+
+
+def _issue(order, kind) -> str:
+    return reverse("workorders:document_issue", args=[order.pk, kind])
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_draft_offers_to_print_its_reception_sheet_and_estimate_and_links_the_sheet(
+    role_client,
+):
+    order = order_in_state(S.DRAFT)  # its empty inspection sheet and two proposed lines
+
+    body = html(role_client("advisor").get(_detail(order)))
+
+    assert _issue(order, "reception") in body and _issue(order, "estimate") in body
+    assert _issue(order, "work_order") not in body and _issue(order, "settlement") not in body
+    assert f'href="{reverse("workorders:inspection", args=[order.pk])}"' in body
+    assert 'hx-get="/catalogue/line-search/"' in body
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_issued_document_is_listed_with_its_version_and_download_link(
+    role_client, settings, tmp_path
+):
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    order = order_in_state(S.SETTLED)
+    document = documents.document_issue(work_order=order, kind="settlement", by=None)
+
+    advisor = html(role_client("advisor").get(_detail(order)))
+    reader = html(role_client("qc").get(_detail(order)))
+
+    download = reverse("workorders:document_download", args=[document.pk])
+    assert f'href="{download}"' in advisor and "v1 · 11-18 10:00" in advisor
+    # A settled order still prints (all four kinds), for those who may change orders.
+    for kind in ("reception", "estimate", "work_order", "settlement"):
+        assert _issue(order, kind) in advisor
+    assert f'href="{download}"' in reader
+    assert "/issue/" not in reader
 
 
 # --- query counts --------------------------------------------------------------------------

@@ -20,10 +20,10 @@ from tests.factories.reception import (
     damage_mark,
     inspection_photo,
     open_order,
-    png_bytes,
     recommendation,
     sign_sheet,
 )
+from tests.factories.workorders import png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +138,7 @@ def test_the_selected_car_shows_owner_last_mileage_recommendations_and_the_open_
     assert re.search(r'id="last-mileage">30000 公里', body)
     assert "更换刹车片" in body
     assert f"这辆车已有未结束的工单 <strong>{earlier.number}</strong>" in body
-    assert reverse("workorders:inspection", args=[earlier.pk]) in body
+    assert reverse("workorders:detail", args=[earlier.pk]) in body
     assert 'data-last-mileage="30000"' in body
 
 
@@ -336,6 +336,7 @@ def test_the_sheet_shows_the_order_marks_photos_and_the_open_recommendations(
     assert 'capture="environment"' in body and 'accept="image/*"' in body
     assert "更换雨刮片" in body and "加入本单" in body
     assert "signature_pad.umd.min.js" in body
+    assert f'href="{reverse("workorders:detail", args=[order.pk])}"' in body  # the order page
 
 
 @pytest.mark.parametrize("role", ["qc", "parts", "callback"])
@@ -518,7 +519,7 @@ def test_a_signed_sheet_takes_no_more_marks(car, advisor, advisor_client):
 
 def test_a_png_photo_is_stored_with_a_thumbnail(car, advisor, advisor_client):
     order = open_order(vehicle=car)
-    upload = SimpleUploadedFile("IMG_0001.png", png_bytes((800, 600)), "image/png")
+    upload = SimpleUploadedFile("IMG_0001.png", png_bytes(800, 600), "image/png")
 
     response = advisor_client.post(
         reverse("workorders:inspection_photo_add", args=[order.pk]), {"upload": upload}
@@ -605,7 +606,7 @@ def test_the_customer_signs_and_the_sheet_shows_who_and_when(car, advisor_client
         reverse("workorders:inspection_sign", args=[order.pk]),
         {
             "signer_name": " 王建国 ",
-            "png_data_url": _data_url(png_bytes((300, 100))),
+            "png_data_url": _data_url(png_bytes(300, 100)),
             "points": SIGNATURE_POINTS,
         },
     )
