@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 
 import django_filters
@@ -93,6 +94,16 @@ class LineEditForm(OwnMessagesMixin, forms.Form):
         )
 
 
+@dataclass(frozen=True)
+class DecisionRow:
+    line: WorkOrderLine
+    decision_name: str  # decision_<line id>: "approve" or "decline"
+    decision: str
+    errors: list
+    reason_name: str  # reason_<line id>
+    reason: str
+
+
 class ApprovalForm(OwnMessagesMixin, forms.Form):
     """The customer's decision on every proposed line, signed on the tablet or taken by
     phone (work_order_record_approval). Per line: decision_<id> (approve / decline) and
@@ -122,11 +133,23 @@ class ApprovalForm(OwnMessagesMixin, forms.Form):
                 label="不维修原因", max_length=200, required=False
             )
 
-    def rows(self):
-        """(line, decision field, reason field) per proposed line, for the template."""
-        return [
-            (line, self[f"decision_{line.pk}"], self[f"reason_{line.pk}"]) for line in self.lines
-        ]
+    def rows(self) -> list["DecisionRow"]:
+        """One row per proposed line, for the template: plain values rather than bound
+        fields, whose radio sub-widgets cost most of a 40-line page."""
+        rows = []
+        for line in self.lines:
+            decision, reason = f"decision_{line.pk}", f"reason_{line.pk}"
+            rows.append(
+                DecisionRow(
+                    line=line,
+                    decision_name=decision,
+                    decision=self.data.get(decision, "") if self.is_bound else "approve",
+                    errors=self.errors.get(decision, []),
+                    reason_name=reason,
+                    reason=self.data.get(reason, "") if self.is_bound else "",
+                )
+            )
+        return rows
 
     def clean_points(self):
         text = self.cleaned_data["points"]
