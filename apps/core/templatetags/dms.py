@@ -1,6 +1,9 @@
 """Template filters of the DMS: masking of personal data (PIPL), from apps.core.pii."""
 
 from django import template
+from django.forms.widgets import CheckboxInput, RadioSelect, Select
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from apps.core import pii
 
@@ -9,3 +12,45 @@ register = template.Library()
 register.filter("mask_phone", pii.mask_phone)
 register.filter("mask_id", pii.mask_id)
 register.filter("mask_address", pii.mask_address)
+
+
+@register.filter
+def bs_field(field) -> SafeString:
+    """A text, number, date or select field as crispy's Bootstrap 5 markup (label with its
+    asterisk, the input with form-control / form-select and is-invalid, errors, help), built
+    in Python: crispy renders a few templates per field, most of a form-heavy page's time.
+    Radios and checkboxes keep |as_crispy_field."""
+    widget = field.field.widget
+    if isinstance(widget, (CheckboxInput, RadioSelect)):
+        raise TypeError("bs_field renders inputs and selects; use |as_crispy_field here")
+    css = "form-select" if isinstance(widget, Select) else "form-control"
+    if field.errors:
+        css += " is-invalid"
+    required = field.field.required
+    label = format_html(
+        '<label for="{}" class="form-label{}">{}{}</label>',
+        field.id_for_label,
+        " requiredField" if required else "",
+        field.label,
+        SafeString('<span class="asteriskField">*</span>') if required else "",
+    )
+    errors = format_html_join(
+        "",
+        '<span id="error_{}_{}" class="invalid-feedback"><strong>{}</strong></span>',
+        ((index, field.auto_id, error) for index, error in enumerate(field.errors, 1)),
+    )
+    help_text = (
+        format_html(
+            '<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, field.help_text
+        )
+        if field.help_text
+        else ""
+    )
+    return format_html(
+        '<div id="div_{}" class="mb-3">{}{}{}{}</div>',
+        field.auto_id,
+        label if field.label else "",
+        field.as_widget(attrs={"class": css}),
+        errors,
+        help_text,
+    )
