@@ -40,11 +40,6 @@ def normalize_model_names(value) -> str:
     return MODEL_SEPARATOR.join(names)
 
 
-def model_names(value: str) -> list[str]:
-    """The list of a stored fits_models value."""
-    return [name for name in value.split(MODEL_SEPARATOR) if name]
-
-
 def _duplicate_number_message(part: Part) -> str:
     other = Part.objects.filter(number=part.number).first()
     if other is None:

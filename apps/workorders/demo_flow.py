@@ -143,24 +143,20 @@ def approve(
     decisions = {line.pk: index < cut for index, line in enumerate(lines)}
     reasons = {line.pk: reason for line in lines[cut:]}
     if signed:
-        return services.work_order_record_approval(
-            work_order=order,
-            by=by,
-            decisions=decisions,
-            decline_reasons=reasons,
-            method=Approval.Method.SIGNATURE,
-            customer_name=customer.name,
-            png_data_url=png_data_url(signature_png(strokes=2)),
-            points=SIGNATURE_POINTS,
-        )
+        how = {
+            "method": Approval.Method.SIGNATURE,
+            "png_data_url": png_data_url(signature_png(strokes=2)),
+            "points": SIGNATURE_POINTS,
+        }
+    else:
+        how = {"method": Approval.Method.PHONE, "phone_number": customer.mobile}
     return services.work_order_record_approval(
         work_order=order,
         by=by,
         decisions=decisions,
         decline_reasons=reasons,
-        method=Approval.Method.PHONE,
         customer_name=customer.name,
-        phone_number=customer.mobile,
+        **how,
     )
 
 
