@@ -41,6 +41,7 @@ from django.db.models import CharField, F, Func, Q, QuerySet
 from django.db.models.functions import Left, Reverse, Right
 
 from apps.core.pagination import KeysetPage, decode_cursor, encode_cursor, keyset_page
+from apps.core.text import normalize_text
 from apps.workorders.models import WorkOrder
 
 from .models import Customer, Vehicle
@@ -142,7 +143,9 @@ class SearchResult:
 
 
 def normalize_query(raw: str) -> str:
-    return _COUNTRY_CODE.sub("", _CLEAN.sub("", raw or "").upper())
+    """The query as the keys are stored: half-width (apps.core.text), without spaces,
+    dashes or a +86 / 0086 prefix, upper case ("１３８ 1234-5678" → "13812345678")."""
+    return _COUNTRY_CODE.sub("", _CLEAN.sub("", normalize_text(raw)).upper())
 
 
 def _looks_like_plate(q: str) -> bool:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apps.core.calendar import day_start
 from apps.core.pagination import KeysetPage, keyset_page
-from apps.customers.search import ByteOrder
+from apps.customers.search import ByteOrder, normalize_query
 
 from .models import (
     Approval,
@@ -89,8 +89,9 @@ def work_order_page(*, pk: int) -> WorkOrder:
 
 def number_condition(text: str) -> Q:
     """The list's number box: a prefix (WO2026…) from the prefix index, a tail of digits
-    from the reversed-number index, anything else exactly (the search box's rules)."""
-    q = text.strip().upper()
+    from the reversed-number index, anything else exactly (the search box's rules), typed
+    as the search box takes it (spaces, dashes, full-width, lower case)."""
+    q = normalize_query(text)
     if q[:1].isalpha():
         return Q(number_bytes__startswith=q)
     if q.isdigit():

@@ -353,6 +353,8 @@ def test_a_work_order_number_opens_the_work_order_page(advisor_client, archive):
         ("138 1234 5678", "zhang"),
         ("138-1234-5678", "zhang"),
         ("+86 138 1234 5678", "zhang"),
+        ("１３８\u3000１２３４ ５６７８", "zhang"),  # full-width, pasted from a chat app
+        ("粤Ｂ１２３４５", "zhang_car"),
         (ZHANG_ID_NUMBER.lower(), "zhang"),
     ],
 )

@@ -480,4 +480,6 @@ def test_the_list_filters_by_status_payer_number_and_date(role_client):
     assert numbers(status="settled") == [old.number]
     assert numbers(number="WO2025") == [old.number]
     assert numbers(number="100007") == [old.number]
+    assert numbers(number=" wo 2025-01 ") == [old.number]  # typed like the search box takes it
+    assert numbers(number="１００００７") == [old.number]
     assert numbers(opened_from="2026-11-18", opened_to="2026-11-18") == [warranty.number]
