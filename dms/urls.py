@@ -8,8 +8,13 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("archive/", include("apps.customers.urls")),
     path("workorders/", include("apps.workorders.urls")),
+    path("appointments/", include("apps.appointments.urls")),
     path("catalogue/", include("apps.workorders.urls_catalogue")),
     path("parts/", include("apps.parts.urls")),
+    path("workshop/", include("apps.workshop.urls")),
+    path("callbacks/", include("apps.callbacks.urls")),
+    path("stock/", include("apps.stock.urls")),
+    path("warranty/", include("apps.warranty.urls")),
     path("settings/", include("apps.core.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -49,3 +49,6 @@ conn = psycopg2.connect(host=u.hostname, port=u.port or 5432, user=u.username or
 conn.autocommit = True
 conn.cursor().execute('DROP DATABASE IF EXISTS "dms_import_bench"')
 PY
+# The OCR extra (issue 12): per-field accuracy and time per image reading a fixed set of
+# generated 行驶证 and VIN-plate photos (no database; `make bench-ocr` runs it alone).
+.venv/bin/python manage.py bench_ocr

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 eval "$(./scripts/ensure-services.sh | sed 's/^/export /')"
 ./scripts/ensure-browser.sh
 ./scripts/ensure-pdf.sh
+./scripts/ensure-office.sh
 export DJANGO_SETTINGS_MODULE=dms.settings_test
 set +e
 .venv/bin/pytest "$@"

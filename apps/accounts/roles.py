@@ -35,6 +35,9 @@ ARCHIVE_WRITE = (
     "customers.change_vehicleownership",
 )
 PII = ("customers.view_pii",)
+# The photo of a 行驶证 (owner's name and address): the advisor who checks it against the
+# fields read, the warranty clerk (a maker's claim may need it) and the manager.
+LICENCE_PHOTO = ("customers.view_licence_photo",)
 SALES_FILES = ("customers.view_salesfile", "customers.change_salesfile")
 # Work orders (DOMAIN.md §3): each move of workorders/transitions.py names one of these.
 W = "workorders."
@@ -46,6 +49,21 @@ WORK_ORDER_DESK = (  # the service advisor's desk: reception to settlement
     W + "cancel_workorder",
     W + "reopen_workorder",
 )
+# The workshop floor (issue 9): teams, technicians, bays and checklists are kept by managers.
+K = "workshop."
+WORKSHOP_KEEP = tuple(
+    f"{K}{action}_{model}"
+    for model in ("team", "technician", "bay", "skill", "checkitem")
+    for action in ("view", "add", "change")
+)
+# Appointments (issue 9): advisors and managers book and move them; callback clerks look.
+A = "appointments."
+APPOINTMENTS_READ = (A + "view_appointment", A + "view_target")
+APPOINTMENTS = APPOINTMENTS_READ + (
+    A + "add_appointment",
+    A + "change_appointment",
+    A + "add_unreachablephone",
+)
 CATALOGUE_READ = ("parts.view_part", W + "view_labouroperation", W + "view_cannedjob")
 CATALOGUE = CATALOGUE_READ + (
     "parts.add_part",
@@ -56,22 +74,79 @@ CATALOGUE = CATALOGUE_READ + (
     W + "change_cannedjob",
     W + "edit_catalogue",
 )
+# Warranty claims (DOMAIN.md §4): each move of warranty/transitions.py names one of these.
+WA = "warranty."
+CLAIMS_DESK = (WA + "view_warrantyclaim", WA + "add_warrantyclaim", WA + "change_warrantyclaim")
+CLAIMS = CLAIMS_DESK + (
+    WA + "delete_warrantyclaim",
+    WA + "submit_warrantyclaim",
+    WA + "decide_warrantyclaim",
+    WA + "pay_warrantyclaim",
+    WA + "manage_claim_documents",
+    WA + "view_warranty_statement",
+    WA + "view_warranty_watch",
+)
+
+# Parts stock (DOMAIN.md §3 "Parts", apps/stock): the parts clerk keeps it; a manager
+# approves count differences and reads everything; the advisor looks stock up.
+ST = "stock."
+STOCK_READ = (
+    ST + "view_stock",
+    ST + "view_issueslip",
+    ST + "view_purchaserequest",
+    ST + "view_goodsreceipt",
+    ST + "view_stockcount",
+)
+PARTS_DESK = STOCK_READ + (
+    ST + "change_stock",  # bin and minimum
+    ST + "add_issueslip",  # issue and return slips
+    ST + "add_purchaserequest",
+    ST + "change_purchaserequest",  # cancel
+    ST + "add_goodsreceipt",
+    ST + "add_stockcount",  # open, count, submit, cancel
+)
 
 ROLES = (
     Role(
-        "advisor", "服务顾问", ARCHIVE_READ + ARCHIVE_WRITE + PII + WORK_ORDER_DESK + CATALOGUE_READ
+        "advisor",
+        "服务顾问",
+        ARCHIVE_READ
+        + ARCHIVE_WRITE
+        + PII
+        + WORK_ORDER_DESK
+        + LICENCE_PHOTO
+        + CATALOGUE_READ
+        + APPOINTMENTS
+        + (ST + "view_stock",)
+        # The advisor records a warranty repair's claim data at the desk (三包 counts).
+        + CLAIMS_DESK,
     ),
     Role(
         "supervisor",
         "车间主任",
-        ARCHIVE_READ + (W + "dispatch_workorder", W + "inspect_workorder", W + "reopen_workorder"),
+        ARCHIVE_READ
+        + (W + "dispatch_workorder", W + "inspect_workorder", W + "reopen_workorder")
+        + (K + "view_jobboard", K + "view_team", K + "view_technician", K + "view_bay"),
     ),
     Role(
         "technician",
         "维修技师",
-        (W + "view_own_jobs", W + "work_workorder", W + "inspect_workorder"),
+        # A team lead is a technician: inspect_workorder for the team check, whose failure
+        # sends the work back (rework, reopen_workorder). The workshop's services check the
+        # lead; technicians cannot open the work-order page (no view_workorder).
+        (
+            W + "view_own_jobs",
+            W + "work_workorder",
+            W + "inspect_workorder",
+            W + "reopen_workorder",
+            ST + "confirm_issueslip",  # confirms the parts handed to them
+        ),
     ),
-    Role("qc", "质检员", (W + "view_workorder", W + "qc_workorder", W + "reopen_workorder")),
+    Role(
+        "qc",
+        "质检员",
+        (W + "view_workorder", W + "qc_workorder", W + "reopen_workorder", K + "view_jobboard"),
+    ),
     Role(
         "parts",
         "配件专员",
@@ -81,10 +156,19 @@ ROLES = (
             "parts.view_part",
             "parts.add_part",
             "parts.change_part",
-        ),
+        )
+        + PARTS_DESK,
     ),
-    Role("warranty", "索赔专员", ARCHIVE_READ + PII),
-    Role("callback", "客服专员", ARCHIVE_READ + PII + SALES_FILES),
+    Role("warranty", "索赔专员", ARCHIVE_READ + PII + LICENCE_PHOTO + CLAIMS),
+    Role(
+        "callback",
+        "客服专员",
+        ARCHIVE_READ
+        + PII
+        + SALES_FILES
+        + APPOINTMENTS_READ
+        + ("callbacks.view_callitem", "callbacks.work_callitem"),
+    ),
     Role("complaint", "客服主管", ARCHIVE_READ + PII + SALES_FILES),
     Role(
         "manager",
@@ -92,6 +176,7 @@ ROLES = (
         ARCHIVE_READ
         + ARCHIVE_WRITE
         + PII
+        + LICENCE_PHOTO
         + SALES_FILES
         + (
             "customers.export_customer",
@@ -101,9 +186,17 @@ ROLES = (
             "customers.merge_customer",
             "customers.view_piireveal",
             W + "approve_discount",
+            K + "view_jobboard",
+            "core.view_jobrun",
+            ST + "approve_stockcount",
         )
         + WORK_ORDER_DESK
-        + CATALOGUE,
+        + CATALOGUE
+        + WORKSHOP_KEEP
+        + APPOINTMENTS
+        + STOCK_READ
+        # The service manager follows the claims, the statement and the 三包 warnings.
+        + (WA + "view_warrantyclaim", WA + "view_warranty_statement", WA + "view_warranty_watch"),
     ),
     Role(
         "admin",
@@ -115,6 +208,7 @@ ROLES = (
             "customers.import_archive",
             "customers.add_salesfile",
             "core.change_dealershipsettings",
+            "core.view_jobrun",
             "accounts.view_user",
             "accounts.add_user",
             "accounts.change_user",
@@ -129,14 +223,36 @@ NAVIGATION = (
     NavItem("我的工单", "workorders:advisor_home", "workorders.change_workorder", "工单"),
     NavItem("接车开单", "workorders:reception", "workorders.add_workorder", "工单"),
     NavItem("工单列表", "workorders:list", "workorders.view_workorder", "工单"),
+    NavItem("预约看板", "appointments:board", "appointments.view_appointment", "预约"),
+    NavItem("待确认预约", "appointments:confirmations", "appointments.change_appointment", "预约"),
+    NavItem("预约对象", "appointments:targets", "appointments.view_target", "预约"),
+    NavItem("预约统计", "appointments:stats", "appointments.view_appointment", "预约"),
+    NavItem("派工看板", "workshop:dispatch_board", "workorders.dispatch_workorder", "车间"),
+    NavItem("车间看板", "workshop:job_board", "workshop.view_jobboard", "车间"),
+    NavItem("我的作业", "workshop:my_jobs", "workorders.view_own_jobs", "车间"),
+    NavItem("班组检验", "workshop:team_queue", "workorders.inspect_workorder", "车间"),
+    NavItem("终检", "workshop:qc_queue", "workorders.qc_workorder", "车间"),
+    NavItem("车间统计", "workshop:stats", "workshop.view_technician", "车间"),
+    NavItem("车间设置", "workshop:team_list", "workshop.view_team", "车间"),
     NavItem("客户档案", "customers:customer_list", "customers.view_customer", "档案"),
     NavItem("车辆", "customers:vehicle_list", "customers.view_vehicle", "档案"),
     NavItem("销售档案", "customers:salesfile_list", "customers.view_salesfile", "档案"),
     NavItem("档案导入", "customers:import_list", "customers.import_archive", "档案"),
     NavItem("号码查看记录", "customers:pii_reveal_list", "customers.view_piireveal", "档案"),
+    NavItem("回访拨打", "callbacks:queue", "callbacks.work_callitem"),
     NavItem("维修项目", "catalogue:labour_list", "workorders.view_labouroperation", "目录"),
     NavItem("配件目录", "parts:part_list", "parts.view_part", "目录"),
+    NavItem("库存", "stock:stock_list", "stock.view_stock", "配件"),
+    NavItem("出库", "stock:issue_list", "stock.view_issueslip", "配件"),
+    NavItem("请购", "stock:request_list", "stock.view_purchaserequest", "配件"),
+    NavItem("入库", "stock:receipt_list", "stock.view_goodsreceipt", "配件"),
+    NavItem("盘点", "stock:count_list", "stock.view_stockcount", "配件"),
+    NavItem("索赔单", "warranty:claim_list", "warranty.view_warrantyclaim", "索赔"),
+    NavItem("三包预警", "warranty:watch_list", "warranty.view_warranty_watch", "索赔"),
+    NavItem("单据寄送", "warranty:documents", "warranty.manage_claim_documents", "索赔"),
+    NavItem("月结单", "warranty:statement", "warranty.view_warranty_statement", "索赔"),
     NavItem("经销商设置", "core:settings_edit", "core.change_dealershipsettings"),
+    NavItem("定时任务", "core:job_run_list", "core.view_jobrun"),
 )
 
 

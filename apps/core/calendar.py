@@ -123,6 +123,16 @@ def month_start_before(on: dt.date, months: int) -> dt.date:
     return dt.date(year, month_index + 1, 1)
 
 
+def add_months(on: dt.date, months: int) -> dt.date:
+    """The same day `months` calendar months later (earlier when negative); a day the
+    target month lacks becomes its last day (1 月 31 日 + 1 个月 = 2 月 28/29 日)."""
+    year, month_index = divmod(on.year * 12 + on.month - 1 + months, 12)
+    month = month_index + 1
+    next_month = dt.date(year + month // 12, month % 12 + 1, 1)
+    last_day = (next_month - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(on.day, last_day))
+
+
 def day_start(on: dt.date) -> dt.datetime:
     """The aware local midnight that starts `on`: compare timestamps against it, so an index
     on the column serves (`created_at__date` casts every row and reads them all)."""

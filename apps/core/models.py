@@ -117,6 +117,9 @@ class DealershipSettings(AreaSettings):
     )
     business_opens_at = models.TimeField("营业开始", default=dt.time(8, 30))
     business_closes_at = models.TimeField("营业结束", default=dt.time(18, 0))
+    # The daily jobs (apps/core/daily_jobs.py) catch up this many days, today included, after
+    # the worker or beat were down; older missed days are left (run_daily_jobs --date).
+    daily_jobs_catch_up_days = number_field(7, "每日任务补跑天数(含当天)", low=1, high=60)
 
     class Meta:
         verbose_name = verbose_name_plural = "经销商信息与营业时间"
@@ -182,3 +185,48 @@ class CalendarDay(models.Model):
 
     def __str__(self):
         return f"{self.date:%Y-%m-%d} {self.name}({self.get_kind_display()})"
+
+
+# --- the ledger of scheduled jobs ------------------------------------------------------------
+
+
+class JobRun(models.Model):
+    """One scheduled job for one business date: the ledger that makes the daily jobs run
+    once per day, never twice and never skipped (apps/core/daily_jobs.py).
+
+    A monthly job's row is dated the first day of its month. The row is written when the
+    job is first tried; its success is committed in the same transaction as the job's own
+    writes, so a job either ran and is marked, or neither.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "运行中或待运行"
+        SUCCEEDED = "succeeded", "已完成"
+        FAILED = "failed", "失败"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "定时"
+        CATCH_UP = "catch_up", "补跑"
+        MANUAL = "manual", "手动"
+
+    job = models.CharField("任务", max_length=60)
+    business_date = models.DateField("业务日期")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    trigger = models.CharField("触发方式", max_length=10, choices=Trigger.choices)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    result = models.JSONField("结果", default=dict, blank=True)
+    error = models.TextField("错误", blank=True)
+    created_at = models.DateTimeField("创建时间", default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "定时任务记录"
+        ordering = ["-business_date", "job"]
+        constraints = [
+            # The ledger's promise: one row, hence at most one success, per job and day.
+            models.UniqueConstraint(fields=["job", "business_date"], name="jobrun_once_per_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.job} {self.business_date:%Y-%m-%d}"

@@ -1,4 +1,5 @@
-"""Images that users upload and that we serve from our own origin (the dealership logo).
+"""Images that users upload and that we serve from our own origin (the dealership logo,
+inspection photos, photos of vehicle licences).
 
 Only PNG, JPEG and WebP are accepted, decided by the file's content, never by its name or
 the browser's Content-Type: an SVG or an HTML page served from our origin could run script
@@ -9,10 +10,13 @@ with that format's content type (apps.core.views.dealership_logo), so neither th
 browser sniffing can turn it into a page.
 """
 
+import io
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024  # a logo is a few kB; 2 MB is a generous photo of one
 LOGO_MAX_SIDE = 4000  # pixels: bounds the memory a decode takes (decompression bombs)
@@ -81,6 +85,50 @@ def validate_logo_image(file) -> None:
         raise ValidationError(
             f"标志图片不能超过 {LOGO_MAX_SIDE}×{LOGO_MAX_SIDE} 像素。", code="too_many_pixels"
         )
+
+
+_truncation = threading.Lock()
+
+
+@contextmanager
+def _whole_files_only():
+    """Pillow fills the missing part of a truncated file with grey instead of failing when
+    ImageFile.LOAD_TRUNCATED_IMAGES is set, and WeasyPrint sets it for the whole process
+    when it is imported (weasyprint/images.py): an upload check turns it off while it
+    decodes."""
+    with _truncation:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
+def decoded_image(data: bytes, *, kinds, too_large: str, broken: str, max_side: int):
+    """(kind, Pillow image) of uploaded bytes: its format by its first bytes, then a full
+    decode by Pillow that must find the same format. The side is checked before the pixels
+    are decoded (a decompression bomb is a small file). Refusals are ValidationErrors with
+    the caller's Chinese messages: `too_large` over `max_side`, `broken` for anything else
+    (not one of `kinds`, truncated, forged). The inspection photos, the technicians'
+    proposed items and the licence photos check their photos here."""
+    kind = sniff_image(data[:_HEAD])
+    if kind is None or kind not in kinds:
+        raise ValidationError(broken, code="not_an_image")
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            size = probe.size
+            probe.verify()  # a forged file fails here
+        if max(size) > max_side:
+            raise ValidationError(too_large, code="too_many_pixels")
+        image = Image.open(io.BytesIO(data))
+        with _whole_files_only():
+            image.load()  # a truncated file fails here
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(broken, code="broken") from None
+    if image.format != kind.pillow_format:
+        raise ValidationError(broken, code="mismatch")
+    return kind, image
 
 
 def logo_upload_to(instance, filename: str) -> str:

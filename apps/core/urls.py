@@ -8,4 +8,5 @@ urlpatterns = [
     path("calendar/", views.calendar_list, name="calendar_list"),
     path("calendar/<int:year>/", views.calendar_year, name="calendar_year"),
     path("logo/", views.dealership_logo, name="dealership_logo"),
+    path("jobs/", views.job_run_list, name="job_run_list"),
 ]

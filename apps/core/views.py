@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from . import selectors, services
 from .calendar import package_arrangement
+from .daily_jobs import MAX_AUTOMATIC_ATTEMPTS
 from .forms import (
     CalendarRangeFormSet,
     CalendarYearForm,
@@ -120,3 +121,16 @@ def dealership_logo(request):
     if not logo:
         raise Http404("未上传标志")
     return image_response(logo, name="logo")
+
+
+@require_perm("core.view_jobrun")
+def job_run_list(request):
+    """The daily jobs' ledger for managers: each job's recent business dates, with when
+    each ran, what it did or why it failed, and the dates not run yet."""
+    today = timezone.localdate()
+    context = {
+        "histories": selectors.job_histories(today=today),
+        "catch_up_days": current_settings(DealershipSettings).daily_jobs_catch_up_days,
+        "max_attempts": MAX_AUTOMATIC_ATTEMPTS,
+    }
+    return render(request, "core/jobrun_list.html", context)

@@ -1,6 +1,7 @@
 """Forms of the archive: they validate and normalise input, services do the writes."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 import django_filters
 from django import forms
@@ -15,6 +16,7 @@ from apps.core.xlsx_reader import WorkbookError, XlsxWorkbook
 
 from .contact_times import contact_time_choices
 from .importing import limits as import_limits
+from .licence import LicenceReading
 from .models import Customer, PiiReveal, SalesFile, Vehicle
 from .selectors import vin_already_accepted
 from .validators import (
@@ -278,6 +280,114 @@ class ImportForm(OwnMessagesMixin, forms.Form):
         if data.get("accept_invalid_vin") and not (data.get("invalid_vin_reason") or "").strip():
             self.add_error("invalid_vin_reason", "保留校验位错误的 VIN 必须填写原因。")
         return data
+
+
+# --- licence photos (行驶证) ----------------------------------------------------------------
+
+
+class LicenceUploadForm(OwnMessagesMixin, forms.Form):
+    """The camera button: the tablet's camera opens (capture), the photo is uploaded as soon
+    as it is taken (static/js/licence.js). Its content is checked by the service."""
+
+    image = forms.FileField(
+        label="行驶证照片",
+        widget=forms.FileInput(
+            attrs={"accept": "image/*", "capture": "environment", "class": "licence-input"}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["image"].error_messages["required"] = "请拍摄或选择行驶证(或 VIN 铭牌)照片。"
+
+
+@dataclass(frozen=True)
+class LicenceFill:
+    """What the photo gave one form field: the value filled (empty: nothing trustworthy was
+    read), the text as read (识别为…), the VIN's candidates and a note."""
+
+    value: str
+    read: str
+    candidates: tuple[str, ...] = ()
+    note: str = ""
+
+
+# Read but not a field of the archive: shown beside the form for the advisor.
+LICENCE_SHOWN_ONLY = {
+    "vehicle_type": "车辆类型",
+    "use_character": "使用性质",
+    "issued_on": "发证日期",
+}
+_COMPANY_WORDS = ("公司", "集团", "厂", "中心", "学校", "医院", "局")
+
+
+def _brand_and_model(text: str) -> tuple[str, str]:
+    """品牌型号 "大众汽车牌FV7152FBDBG" → ("大众", "FV7152FBDBG"): the brand before 牌 (the
+    word 汽车 dropped), the maker's model code after it."""
+    brand, mark, model = text.partition("牌")
+    if not mark:
+        return "", text.strip()
+    return brand.strip().removesuffix("汽车").strip(), model.strip()
+
+
+def licence_fills(reading: LicenceReading) -> dict[str, LicenceFill]:
+    """Form field name → what the reading gives it, for the customer fields (name, address,
+    kind) and the vehicle fields (plate, vin, engine_number, brand, model_name, sale_date).
+
+    A VIN is filled only when it passes its check digit (validators.normalize_vin): one
+    failing it is never filled, whatever the reader says; its candidates are offered."""
+    fields = reading.fields
+    fills: dict[str, LicenceFill] = {}
+
+    def put(name, source, value=None, note=None):
+        if source.read:
+            fills[name] = LicenceFill(
+                value=source.value if value is None else value,
+                read=source.read,
+                candidates=source.candidates,
+                note=source.note if note is None else note,
+            )
+
+    put("plate", fields["plate"])
+    vin = fields["vin"]
+    try:
+        checked = normalize_vin(vin.value) if vin.value else ""
+    except ValidationError:
+        checked = ""
+    put("vin", vin, value=checked)
+    put("engine_number", fields["engine_number"])
+    put("name", fields["owner"])
+    put("address", fields["address"])
+    owner = fields["owner"].value
+    if owner and any(word in owner for word in _COMPANY_WORDS):
+        fills["kind"] = LicenceFill(value=Customer.Kind.COMPANY, read=owner)
+    model_text = fields["brand_model"]
+    if model_text.read:
+        brand, model = _brand_and_model(model_text.value or model_text.read)
+        put("brand", model_text, value=brand)
+        put("model_name", model_text, value=model)
+    put("sale_date", fields["registered_on"], note="按行驶证注册日期填写,二手车请核对")
+    return fills
+
+
+class LicenceFilledMixin:
+    """A form filled from a licence photo: `fills` (licence_fills) give the initial values;
+    `licence_rows()` pairs each visible field with its fill for the template, which
+    highlights what was filled and shows what was read."""
+
+    def __init__(self, *args, fills: dict[str, LicenceFill], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fills = {name: fill for name, fill in fills.items() if name in self.fields}
+        for name, fill in self.fills.items():
+            if fill.value:
+                self.initial[name] = fill.value
+
+    def licence_rows(self) -> list[tuple]:
+        return [(field, self.fills.get(field.name)) for field in self.visible_fields()]
+
+
+class VehicleScanForm(LicenceFilledMixin, VehicleForm):
+    """The new-vehicle form of a customer, filled from a licence photo."""
 
 
 def created_from(queryset, name, value):

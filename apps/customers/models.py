@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.core.models import AreaSettings, TimeStampedModel, money_field, number_field
 from apps.core.pii import PiiField
+from apps.core.storage import private_storage_callable
 
 
 class Customer(TimeStampedModel):
@@ -279,6 +280,12 @@ class SalesFile(TimeStampedModel):
                 name="salesfile_open_due_id_idx",
             ),
             models.Index(fields=["delivered_on", "id"], name="salesfile_delivered_id_idx"),
+            # A secondary outlet's 7DC counts from the invoice (the callback generator).
+            models.Index(
+                fields=["invoiced_on"],
+                condition=models.Q(via_secondary_outlet=True),
+                name="salesfile_outlet_invoiced_idx",
+            ),
         ]
 
     def __str__(self):
@@ -385,6 +392,11 @@ class ArchiveSettings(AreaSettings):
     # Rows per page of each kind of search result (more are paged, and counted): 25, one
     # tablet screen, as every list; 50 rows made the commonest search, a surname, too slow.
     search_result_limit = number_field(25, "搜索结果每页条数", low=10, high=500)
+    # PIPL: a 行驶证 photo never confirmed for a car (the advisor typed the car in instead,
+    # or walked away) is deleted after this many hours; one day covers a visit.
+    licence_scan_unattached_hours = number_field(
+        24, "未关联车辆的行驶证照片保留(小时)", low=1, high=720
+    )
 
     class Meta(AreaSettings.Meta):
         verbose_name = verbose_name_plural = "客户档案规则"
@@ -432,3 +444,67 @@ class PiiReveal(TimeStampedModel):
 
     def __str__(self):
         return f"{self.revealed_by} · {self.customer} · {self.get_field_display()}"
+
+
+class LicenceScan(TimeStampedModel):
+    """A photo of a vehicle licence (机动车行驶证), a VIN plate or a door-pillar label, read
+    by OCR in a Celery task (tasks.read_licence_scan) and confirmed by the advisor.
+
+    The photo is personal data (the owner's name and address): it lives in private storage,
+    is streamed only to users with `view_licence_photo`, and is deleted with the row by
+    services.licence_scan_erase (the PIPL erasure calls licence_scans_erase_for_customer).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "识别中"
+        READ = "read", "已识别"
+        FAILED = "failed", "识别失败"
+
+    image = models.FileField("照片", upload_to="licences/%Y/%m/", storage=private_storage_callable)
+    content_type = models.CharField("格式", max_length=20)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.CharField("失败原因", max_length=200, blank=True)
+    # LicenceReading.to_json(): every field with what was read, and the recognised lines.
+    reading = models.JSONField("识别结果", default=dict, blank=True)
+    read_at = models.DateTimeField("识别时间", null=True, blank=True)
+    # Readings started (tasks.read_licence_scan): a photo that kills the worker every time
+    # must not be redelivered forever.
+    attempts = models.PositiveSmallIntegerField("识别次数", default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="拍摄人", on_delete=models.PROTECT, related_name="+"
+    )
+    # The car the advisor confirmed it for, and whose licence it is: the owner when it was
+    # attached (a later transfer does not make it the new owner's document).
+    vehicle = models.ForeignKey(
+        Vehicle,
+        verbose_name="车辆",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="licence_scans",
+    )
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name="车主",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="licence_scans",
+    )
+    attached_at = models.DateTimeField("关联时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "行驶证照片"
+        ordering = ["-id"]
+        permissions = [("view_licence_photo", "查看行驶证照片")]
+        indexes = [
+            # The sweep: scans never attached to a car, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(vehicle__isnull=True),
+                name="licencescan_unattached_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"行驶证照片 #{self.pk}"

@@ -16,6 +16,7 @@ from .models import (
     Customer,
     CustomerMerge,
     ImportBatch,
+    LicenceScan,
     PiiReveal,
     SalesDocument,
     SalesFile,
@@ -129,6 +130,10 @@ def vehicle_detail(*, vehicle_id: int) -> Vehicle:
             ),
             workorder_selectors.visits_prefetch(related=("customer", "advisor")),
             "sales_file__documents",
+            Prefetch(
+                "licence_scans",
+                queryset=LicenceScan.objects.select_related("uploaded_by").order_by("-id"),
+            ),
         )
         .get(pk=vehicle_id)
     )
@@ -260,3 +265,41 @@ def pii_reveals(*, base: QuerySet[PiiReveal], after: str | None, before: str | N
     return keyset_page(
         base.select_related("customer", "revealed_by"), order=("-id",), after=after, before=before
     )
+
+
+# --- licence photos (行驶证) -------------------------------------------------------------------
+
+
+def licence_scan(*, scan_id: int) -> LicenceScan:
+    """A licence photo with who took it and the car it was confirmed for (raises
+    LicenceScan.DoesNotExist)."""
+    return LicenceScan.objects.select_related("uploaded_by", "vehicle").get(pk=scan_id)
+
+
+def vehicle_for_licence(*, vin: str, plate: str) -> tuple[Vehicle | None, str]:
+    """The archive's car for a confirmed licence: by its VIN, else by its plate; with how
+    it was found ("vin", "plate" or ""). One query (the unique VIN and plate indexes)."""
+    condition = Q(vin=vin) if vin else Q(pk__in=[])
+    if plate:
+        condition |= Q(plate=plate)
+    found = list(Vehicle.objects.filter(condition).select_related("owner")[:2])
+    for vehicle in found:
+        if vin and vehicle.vin == vin:
+            return vehicle, "vin"
+    return (found[0], "plate") if found else (None, "")
+
+
+def vehicles_for_reading(*, vins: list[str], plate: str) -> list[Vehicle]:
+    """Cars of the archive that a reading names: by the VIN read (or one of the VIN's
+    candidates) or by the plate; each with `matched_by` ("vin" or "plate"), VIN matches
+    first. One query."""
+    vins = [vin for vin in dict.fromkeys(vins) if vin]
+    if not vins and not plate:
+        return []
+    condition = Q(vin__in=vins) if vins else Q(pk__in=[])
+    if plate:
+        condition |= Q(plate=plate)
+    found = list(Vehicle.objects.filter(condition).select_related("owner").order_by("id")[:10])
+    for vehicle in found:
+        vehicle.matched_by = "vin" if vehicle.vin in vins else "plate"
+    return sorted(found, key=lambda vehicle: vehicle.matched_by != "vin")

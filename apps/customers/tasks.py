@@ -9,7 +9,7 @@ from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import importing, services
+from . import importing, licence_scans
 from .models import ImportBatch
 
 logger = logging.getLogger(__name__)
@@ -180,6 +180,46 @@ def sweep_imports() -> dict:
     return sweep_import_batches(now=timezone.now())
 
 
-@shared_task(soft_time_limit=20 * 60, time_limit=25 * 60)
-def recompute_segments() -> int:
-    return services.customers_recompute_segments(on=timezone.localdate())
+# A licence photo is read in about a second (apps.customers.ocr); a minute means trouble,
+# 90 s kill a stuck reading. Both far below the broker's visibility timeout.
+LICENCE_SOFT_LIMIT = 60
+LICENCE_HARD_LIMIT = 90
+# A database outage is retried 3 times, 5, 10 and 15 s apart: the advisor is waiting.
+LICENCE_MAX_RETRIES = 3
+
+
+@shared_task(
+    bind=True,
+    max_retries=LICENCE_MAX_RETRIES,
+    soft_time_limit=LICENCE_SOFT_LIMIT,
+    time_limit=LICENCE_HARD_LIMIT,
+)
+def read_licence_scan(self, scan_id: int) -> str:
+    """Read a licence photo by OCR and store the fields (licence_scans.licence_scan_read).
+
+    Safe to run twice: only a scan still 识别中 is read, and the outcome is stored by one
+    conditional UPDATE (a second reading stores nothing). A database outage is retried;
+    exhausted retries, the soft time limit and any other error fail the scan with a message
+    the advisor sees (the page stops waiting).
+    """
+    try:
+        return licence_scans.licence_scan_read(scan_id=scan_id)
+    except OperationalError as error:
+        if self.request.retries >= self.max_retries:
+            return _licence_failed(scan_id, "database")
+        raise self.retry(exc=error, countdown=5 * (self.request.retries + 1)) from error
+    except SoftTimeLimitExceeded:
+        return _licence_failed(scan_id, "timeout")
+    except Exception:
+        logger.exception("licence scan %s not read", scan_id)
+        return _licence_failed(scan_id, "system")
+
+
+def _licence_failed(scan_id: int, key: str) -> str:
+    stored = licence_scans.licence_scan_finish(scan_id=scan_id, error=licence_scans.MESSAGES[key])
+    return "failed" if stored else "skipped"
+
+
+@shared_task(soft_time_limit=60, time_limit=120)
+def sweep_licence_scans() -> dict:
+    return licence_scans.licence_scans_sweep(now=timezone.now())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_licence
 
 app_name = "customers"
 urlpatterns = [
@@ -13,6 +13,21 @@ urlpatterns = [
     path("pii-reveals/", views.pii_reveal_list, name="pii_reveal_list"),
     path("customers/<int:pk>/merge/", views.customer_merge, name="customer_merge"),
     path("customers/<int:customer_pk>/vehicles/new/", views.vehicle_create, name="vehicle_create"),
+    path(
+        "customers/<int:customer_pk>/vehicles/scan/",
+        views_licence.vehicle_scan,
+        name="vehicle_scan",
+    ),
+    path(
+        "customers/<int:customer_pk>/vehicles/scan/<int:pk>/",
+        views_licence.vehicle_scan_confirm,
+        name="vehicle_scan_confirm",
+    ),
+    path(
+        "licence-scans/<int:pk>/photo/",
+        views_licence.licence_scan_photo,
+        name="licence_scan_photo",
+    ),
     path("vehicles/", views.vehicle_list, name="vehicle_list"),
     path("vehicles/<int:pk>/", views.vehicle_detail, name="vehicle_detail"),
     path("vehicles/<int:pk>/edit/", views.vehicle_update, name="vehicle_update"),

@@ -14,7 +14,7 @@ from apps.core.pii import PiiField
 from apps.core.settings import current_settings
 from apps.workorders.models import WorkOrder
 
-from . import importing, selectors, services, tasks
+from . import importing, ocr, selectors, services, tasks
 from .forms import (
     CustomerFilter,
     CustomerForm,
@@ -243,7 +243,12 @@ def vehicle_create(request, customer_pk):
     return render(
         request,
         "customers/vehicle_form.html",
-        {"form": form, "title": f"为 {owner.name} 登记车辆", "owner": owner},
+        {
+            "form": form,
+            "title": f"为 {owner.name} 登记车辆",
+            "owner": owner,
+            "ocr_ready": ocr.ocr_available(),
+        },
     )
 
 

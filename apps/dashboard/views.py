@@ -12,6 +12,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from apps.customers import selectors as customer_selectors
+from apps.stock import selectors as stock_selectors
+from apps.warranty import selectors as warranty_selectors
 from apps.workorders import selectors as workorder_selectors
 from apps.workorders import selectors_pages as workorder_pages
 
@@ -23,21 +25,20 @@ class Upcoming:
 
 
 # By role code: what the role's own panels will be, and which module brings them.
-UPCOMING = {
-    "technician": Upcoming(
-        "我的作业",
-        "派给您的工单、开工与完工、自检记录将随“维修工单”和“车间”模块上线,届时显示在这里。",
-    ),
-    "qc": Upcoming(
-        "待终检车辆",
-        "等待终检的车辆和您的检验记录将随“车间”模块上线,届时显示在这里。",
-    ),
-    "parts": Upcoming(
-        "配件出库与库存",
-        "待领料的工单、出库登记和库存预警将随“配件”模块上线,届时显示在这里;"
-        "现在可以从顶部菜单查看车辆档案。",
-    ),
-}
+# Every role has its own panels now (the floor's roles since the workshop, the parts clerk
+# since the stock): none is waiting for a module. A role added before its module lists it here.
+UPCOMING: dict[str, Upcoming] = {}
+
+
+# The workshop's pages by permission: the 工作台 of the floor's roles points to them (no
+# query: the permissions are loaded for the navigation anyway).
+FLOOR_LINKS = (
+    ("派工看板", "workshop:dispatch_board", "workorders.dispatch_workorder", "bi-diagram-3"),
+    ("车间看板", "workshop:job_board", "workshop.view_jobboard", "bi-display"),
+    ("我的作业", "workshop:my_jobs", "workorders.view_own_jobs", "bi-wrench-adjustable"),
+    ("班组检验", "workshop:team_queue", "workorders.inspect_workorder", "bi-clipboard-check"),
+    ("终检", "workshop:qc_queue", "workorders.qc_workorder", "bi-patch-check"),
+)
 
 
 def home(request):
@@ -52,9 +53,25 @@ def home(request):
         context["recent_visits"] = workorder_selectors.recent_visits(limit=10)
     if user.has_perm("workorders.change_workorder"):  # the service desk: the advisor's day
         context["advisor_day"] = workorder_pages.advisor_day(advisor=user, now=timezone.now())
+    if user.has_perm("workorders.change_workorder"):  # parts arrived for the advisor's orders
+        context["arrivals"] = stock_selectors.advisor_arrivals(user, now=timezone.now())
+    if user.has_perm("stock.add_issueslip"):  # the parts counter: orders waiting, stock low
+        context["waiting_for_issue"] = stock_selectors.orders_waiting_for_issue(limit=8)
+        context["below_minimum"], context["more_below_minimum"] = stock_selectors.below_minimum(
+            limit=8
+        )
+    if user.has_perm("stock.confirm_issueslip"):  # the technician signs for parts
+        context["unconfirmed_slips"] = stock_selectors.unconfirmed_slips(user)
     if user.has_perm("customers.view_salesfile"):
         context["late_sales_files"] = customer_selectors.sales_files_late(limit=5)
     if user.has_perm("customers.import_archive"):
         context["recent_imports"] = customer_selectors.import_batches(limit=5)
+    # The warranty clerk's deadlines and the 三包 warnings (clerk and service manager).
+    context["warranty"] = warranty_selectors.warranty_home(user=user, now=timezone.now())
+    context["floor_links"] = [
+        (label, url, icon)
+        for label, url, permission, icon in FLOOR_LINKS
+        if user.has_perm(permission)
+    ]
     context["is_settings_admin"] = user.has_perm("core.change_dealershipsettings")
     return render(request, "dashboard/home.html", context)

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from apps.core.discovery import app_modules
 from apps.customers.models import Vehicle
 
 from . import services
@@ -62,11 +63,14 @@ class Crew:
     technician: object
     qc: object
     manager: object  # approves a line discount beyond the settings' limit
+    parts: object = None  # the parts clerk who issues the parts (default: the advisor)
 
     @classmethod
     def of(cls, user) -> "Crew":
         """One user for every move (a superuser in tests)."""
-        return cls(advisor=user, supervisor=user, technician=user, qc=user, manager=user)
+        return cls(
+            advisor=user, supervisor=user, technician=user, qc=user, manager=user, parts=user
+        )
 
     def for_move(self, name: str):
         return {
@@ -160,6 +164,17 @@ def approve(
     )
 
 
+def _parts_issued(order: WorkOrder, crew: Crew) -> None:
+    """The technician draws the approved catalogue parts before the self-check (an order
+    is settled only once they are issued: transitions.NEEDS_PARTS_ISSUED). Stock is kept
+    by an app above this one, so its `flow_steps` module is found by name, as seed_demo
+    finds each app's `demo` module."""
+    for module in app_modules("flow_steps"):
+        module.parts_issue(
+            work_order=order, by=crew.parts or crew.advisor, technician=crew.technician
+        )
+
+
 def order_take_to(
     status: str,
     *,
@@ -183,10 +198,11 @@ def order_take_to(
     default: the vehicle's + 1,000 km), lines added (default: `default_lines`) with
     the vehicle's `recommendations` taken, a discount beyond the limit approved by the
     manager, approved (the last `declined` lines declined; `signed` on the tablet, else
-    by phone), then moved along; lines are marked done before 自检 and QC-passed before
-    终检. `added` lines (增项) are added once work has started and approved by phone — or
-    left waiting when not `added_approved` (only for an order that stays 维修中). A
-    cancelled order is cancelled right after opening, with `cancel_reason`.
+    by phone), then moved along; the approved catalogue parts are issued (`_parts_issued`)
+    and lines marked done before 自检, QC-passed before 终检. `added` lines (增项) are
+    added once work has started and approved by phone — or left waiting when not
+    `added_approved` (only for an order that stays 维修中). A cancelled order is cancelled
+    right after opening, with `cancel_reason`.
 
     Delivery and settlement use the defaults (the customer pays the customer share in
     cash unless `payments` say otherwise).
@@ -219,6 +235,7 @@ def order_take_to(
     target = S.READY if status in (S.DELIVERED, S.SETTLED) else status
     for name in _PLAIN_MOVES.get(target, []):
         if name == "self_check":
+            _parts_issued(order, crew)
             for line in order.lines.filter(status=LineStatus.APPROVED):
                 services.line_mark_done(line=line, by=crew.technician)
         if name == "final_qc":

@@ -84,7 +84,7 @@ METHODS = (Payment.Method.WECHAT, Payment.Method.ALIPAY, Payment.Method.CARD, Pa
 
 def crew() -> Crew:
     users = get_user_model().objects.in_bulk(
-        ["advisor", "supervisor", "technician", "qc", "manager"], field_name="username"
+        ["advisor", "supervisor", "technician", "qc", "manager", "parts"], field_name="username"
     )
     return Crew(
         advisor=users["advisor"],
@@ -92,6 +92,7 @@ def crew() -> Crew:
         technician=users["technician"],
         qc=users["qc"],
         manager=users["manager"],
+        parts=users.get("parts"),
     )
 
 

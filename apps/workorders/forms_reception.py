@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.core.form_messages import TYPED_IDENTIFIER_LENGTH, OwnMessagesMixin, own_messages
 from apps.core.text import normalize_text
-from apps.customers.forms import CustomerForm, VehicleForm
+from apps.customers.forms import CustomerForm, LicenceFilledMixin, VehicleForm
 
 from .models import DamageMark, Inspection, WorkOrder
 
@@ -70,6 +70,11 @@ class WorkOrderOpenForm(OwnMessagesMixin, forms.Form):
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
+    customer_waiting = forms.BooleanField(
+        label="客户在店等候",
+        required=False,
+        help_text="客户在休息区等车:派工时优先安排。",
+    )
     customer_words = forms.CharField(
         label="客户描述(原话)",
         required=False,
@@ -122,6 +127,28 @@ class WalkInCustomerForm(CustomerForm):
 class WalkInVehicleForm(VehicleForm):
     class Meta(VehicleForm.Meta):
         fields = ["plate", "vin", "brand", "model_name", "colour", "mileage"]
+
+
+class ScanCustomerForm(LicenceFilledMixin, WalkInCustomerForm):
+    """新车新客户 from a licence photo: the owner's name (and address) as read; the mobile
+    is still typed (the 行驶证 has none)."""
+
+    class Meta(WalkInCustomerForm.Meta):
+        fields = ["kind", "name", "mobile", "address", "preferred_contact_time"]
+
+
+class ScanVehicleForm(LicenceFilledMixin, WalkInVehicleForm):
+    class Meta(WalkInVehicleForm.Meta):
+        fields = [
+            "plate",
+            "vin",
+            "brand",
+            "model_name",
+            "engine_number",
+            "sale_date",
+            "colour",
+            "mileage",
+        ]
 
 
 def check_field(label: str) -> forms.ChoiceField:

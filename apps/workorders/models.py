@@ -135,6 +135,8 @@ class WorkOrder(TimeStampedModel):
         related_name="+",
     )
     # --- settlement (结算): the warranty-claim deadline counts from settled_at ---
+    # The customer waits in the lounge: dispatch puts such orders before others.
+    customer_waiting = models.BooleanField("客户在店等候", default=False)
     settled_at = models.DateTimeField("结算时间", null=True, blank=True)
     settled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -176,6 +178,9 @@ class WorkOrder(TimeStampedModel):
             # "Settled today" (the advisor's home, the 工作台): a range of a day, not a scan of
             # every settled order (imported and bulk-demo history leave settled_at empty).
             models.Index(fields=["settled_at"], name="workorder_settled_at_idx"),
+            # The callback generator reads a few days' deliveries (3DC) and a month's
+            # (level 3) out of ten years of orders.
+            models.Index(fields=["delivered_at"], name="workorder_delivered_at_idx"),
         ]
 
     def __str__(self):
@@ -275,6 +280,11 @@ class WorkOrderLine(TimeStampedModel):
         blank=True,
         related_name="+",
     )
+    # How much of a parts line has left the parts store for this order (issued less
+    # returned): a cache of the stock movements, written only by apps.stock.services in the
+    # same transaction as them (`manage.py check_stock` verifies). The settle guard reads it
+    # here, so this app needs nothing from the stock app.
+    issued_quantity = models.DecimalField("已出库数量", max_digits=10, decimal_places=2, default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "工单明细"
@@ -298,6 +308,15 @@ class ServiceSettings(AreaSettings):
     labour_rate = money_field("200.00", "工时单价(元/工时)")
     max_line_discount_percent = percent_field("10", "明细折扣上限(%),超出需经理批准")
     delay_warning_minutes = number_field(60, "承诺交车前提醒延时(分钟)", low=5, high=24 * 60)
+    # Appointments (issue 9): slots run from the dealership's opening to its closing time.
+    appointment_slot_minutes = number_field(60, "预约时段长度(分钟)", low=15, high=240)
+    appointment_slot_capacity = number_field(6, "每时段预约上限(台)", low=1, high=100)
+    appointment_advisor_slot_capacity = number_field(
+        2, "每位顾问每时段预约上限(台)", low=1, high=50
+    )
+    appointment_on_time_minutes = number_field(15, "准时到店:预约时间后N分钟内", low=0, high=120)
+    # The workshop (issue 9): washing is the one optional step of the state machine.
+    wash_step = models.BooleanField("终检后洗车", default=True)
 
     class Meta(AreaSettings.Meta):
         verbose_name = verbose_name_plural = "维修业务规则"

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Reverse
 from django.utils import timezone
 
@@ -148,8 +148,16 @@ def advisor_day(*, advisor, now: dt.datetime) -> AdvisorDay:
     mine = WorkOrder.objects.select_related("vehicle", "customer")
     if advisor is not None:
         mine = mine.filter(advisor=advisor)
+    # When the workshop handed the car over (待交车): the advisor's notice shows it.
+    ready_at = (
+        StatusChange.objects.filter(work_order=OuterRef("pk"), to_status=S.READY)
+        .order_by("-at")
+        .values("at")[:1]
+    )
     open_orders = list(
-        mine.filter(status__in=OPEN_STATES).order_by("promised_at", "opened_at", "id")[:HOME_LIMIT]
+        mine.filter(status__in=OPEN_STATES)
+        .annotate(ready_at=Subquery(ready_at))
+        .order_by("promised_at", "opened_at", "id")[:HOME_LIMIT]
     )
     settled = list(
         mine.filter(status=S.SETTLED, settled_at__gte=today).order_by("-settled_at", "-id")[

@@ -15,11 +15,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ImageOps
 
 from apps.core.bulk import insert_many
 from apps.core.settings import current_settings
-from apps.core.uploads import JPEG, PNG, WEBP, sniff_image
+from apps.core.uploads import JPEG, PNG, WEBP, decoded_image
 from apps.customers.models import Customer, Vehicle
 from apps.parts.models import Part
 
@@ -299,10 +299,12 @@ def work_order_open(
     insurer: str = "",
     insurer_claim_number: str = "",
     advisor=None,
+    customer_waiting: bool = False,
 ) -> WorkOrder:
     """Open a work order for `vehicle` at reception (接车).
 
-    1. The customer is the vehicle's current owner; the advisor defaults to `by`.
+    1. The customer is the vehicle's current owner; the advisor defaults to `by`;
+       `customer_waiting`: the customer waits in the shop (dispatch ranks the order higher).
     2. A mileage below the vehicle's last recorded one needs a reason (a replaced
        odometer, an earlier typing error); an accident order needs the insurer.
     3. Under the vehicle's row lock: the number (local date), the order, its empty
@@ -341,6 +343,7 @@ def work_order_open(
             promised_at=promised_at,
             insurer=insurer,
             insurer_claim_number=insurer_claim_number.strip(),
+            customer_waiting=customer_waiting,
         )
         Inspection.objects.create(work_order=work_order)
         # Saved on the instance (not a queryset update) so the vehicle's history records it.
@@ -451,27 +454,6 @@ THUMBNAIL_SIDE = 320  # pixels: the lists' thumbnails
 THUMBNAIL_QUALITY = 80  # JPEG quality of thumbnails: small files, still clear at 320 px
 
 
-def _decoded_image(data: bytes, *, kinds, too_large: str, broken: str, max_side: int):
-    """(kind, Pillow image) of `data`: its format by its first bytes (apps.core.uploads),
-    then a full decode by Pillow that must find the same format."""
-    kind = sniff_image(data[:12])
-    if kind is None or kind not in kinds:
-        raise ValidationError(broken)
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            size = probe.size
-            probe.verify()  # a truncated or forged file fails here
-        if max(size) > max_side:  # checked before decoding the pixels (memory)
-            raise ValidationError(too_large)
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(broken) from None
-    if image.format != kind.pillow_format:
-        raise ValidationError(broken)
-    return kind, image
-
-
 def inspection_photo_add(
     *, work_order: WorkOrder, by, upload, mark: DamageMark | None = None
 ) -> InspectionPhoto:
@@ -482,7 +464,7 @@ def inspection_photo_add(
     upload.seek(0)
     data = upload.read()
     try:
-        kind, image = _decoded_image(
+        kind, image = decoded_image(
             data,
             kinds=(PNG, JPEG, WEBP),
             too_large=f"照片不能超过 {PHOTO_MAX_SIDE}×{PHOTO_MAX_SIDE} 像素。",
@@ -543,7 +525,7 @@ def _signature_png(png_data_url: str | None) -> bytes:
     if len(data) > SIGNATURE_MAX_BYTES:
         raise ValidationError({"signature": "签字图片不能超过 1 MB。"})
     try:
-        _decoded_image(
+        decoded_image(
             data,
             kinds=(PNG,),
             too_large=broken,
@@ -591,6 +573,23 @@ def _signature_create(*, by, signer_name: str, png: bytes, points: list, content
     signature.png.save(f"{uuid.uuid4().hex}.png", ContentFile(png), save=False)
     signature.save()
     return signature
+
+
+def signature_take(*, by, signer_name: str, png_data_url: str, points, content) -> Signature:
+    """A drawn signature over `content` (any JSON), checked and stored as the customer's
+    are: for other documents signed on the tablet (a technician's issue slip). Runs in the
+    caller's transaction."""
+    signer_name = signer_name.strip()
+    if not signer_name:
+        raise ValidationError({"signer_name": "请填写签字人姓名。"})
+    png = _signature_png(png_data_url)
+    return _signature_create(
+        by=by,
+        signer_name=signer_name[:50],
+        png=png,
+        points=_signature_points(points),
+        content=content,
+    )
 
 
 def signature_verify(signature: Signature) -> bool:

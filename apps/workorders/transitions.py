@@ -11,12 +11,16 @@ the page, the services and the tests read the same table.
 Forward moves follow §3 in order and skip nothing (washing is the one optional step:
 终检 → 洗车 → 待交车, or 终检 → 待交车). Going back one step needs a reason; so does
 cancelling, which is possible from any state before delivery.
+
+Parts: settling needs every approved catalogue-parts line issued from the parts store, and
+cancelling needs every issued part returned; both read `WorkOrderLine.issued_quantity`,
+which the stock app (above this one) keeps with its issue slips.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .models import LineStatus, WorkOrder
+from .models import LineStatus, WorkOrder, WorkOrderLine
 
 S = WorkOrder.Status
 
@@ -70,11 +74,36 @@ def internal_check_done(work_order: WorkOrder) -> bool:
     return work_order.internal_checked_at is not None
 
 
+def _stocked_part_line(line) -> bool:
+    """A parts line of a catalogue part: it leaves the parts store on an issue slip (a
+    parts line typed by hand names no part and is not kept in stock)."""
+    return line.kind == WorkOrderLine.Kind.PART and line.part_id is not None
+
+
+def approved_parts_issued(work_order: WorkOrder) -> bool:
+    """Every approved catalogue-parts line has been issued in full (its issued quantity
+    is a cache the stock app writes with the issue slips; a declined line needs nothing)."""
+    return all(
+        line.issued_quantity >= line.quantity
+        for line in _approved(work_order)
+        if _stocked_part_line(line)
+    )
+
+
+def no_parts_out(work_order: WorkOrder) -> bool:
+    """No part of the order is out of the parts store (issued and not returned)."""
+    return not any(line.issued_quantity for line in _lines(work_order))
+
+
 NEEDS_APPROVED_LINE = Guard(has_approved_line, "客户至少确认一项维修项目后才能进入下一步。")
 NEEDS_LINES_DONE = Guard(approved_lines_done, "还有客户已确认的项目未完工。")
 NEEDS_LINES_QC = Guard(approved_lines_qc_passed, "还有已确认的项目未完工或未通过质检。")
 NEEDS_NO_PENDING = Guard(no_line_awaiting_approval, "还有增项等待客户确认,确认或删除后再继续。")
 NEEDS_INTERNAL_CHECK = Guard(internal_check_done, "请先完成交车前内部检查。")
+NEEDS_PARTS_ISSUED = Guard(
+    approved_parts_issued, "还有客户已确认的配件未出库,请配件专员按出库单发料后再结算。"
+)
+NEEDS_PARTS_BACK = Guard(no_parts_out, "本工单已领出的配件须先退回配件库,才能取消工单。")
 
 P = "workorders."
 FORWARD = (
@@ -127,7 +156,13 @@ FORWARD = (
         via="work_order_deliver",
     ),
     Transition(
-        "settle", "结算", (S.DELIVERED,), S.SETTLED, P + "settle_workorder", via="work_order_settle"
+        "settle",
+        "结算",
+        (S.DELIVERED,),
+        S.SETTLED,
+        P + "settle_workorder",
+        (NEEDS_PARTS_ISSUED,),
+        via="work_order_settle",
     ),
 )
 
@@ -169,6 +204,7 @@ CANCEL = Transition(
     tuple(status for status in S.values if status not in (S.DELIVERED, S.SETTLED, S.CANCELLED)),
     S.CANCELLED,
     P + "cancel_workorder",
+    (NEEDS_PARTS_BACK,),
     needs_reason=True,
     backward=True,
 )

@@ -7,6 +7,8 @@ from . import views_reception as views
 urlpatterns = [
     path("reception/", views.reception, name="reception"),
     path("reception/new-customer/", views.reception_walk_in, name="reception_walk_in"),
+    path("reception/scan/", views.reception_scan, name="reception_scan"),
+    path("reception/scan/<int:pk>/", views.reception_scan_confirm, name="reception_scan_confirm"),
     path("<int:pk>/inspection/", views.inspection, name="inspection"),
     path("<int:pk>/inspection/marks/", views.damage_mark_add, name="damage_mark_add"),
     path(

@@ -14,8 +14,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.core.http import add_service_errors, image_response, require_perm
+from apps.customers import licence_scans
 from apps.customers import services as customer_services
-from apps.customers.models import Vehicle
+from apps.customers import views_licence as licence_pages
+from apps.customers.models import LicenceScan, Vehicle
 from apps.customers.search import normalize_query
 
 from . import selectors, selectors_reception, services
@@ -25,6 +27,8 @@ from .forms_reception import (
     InspectionPhotoForm,
     InspectionSignForm,
     ReceptionSearchForm,
+    ScanCustomerForm,
+    ScanVehicleForm,
     WalkInCustomerForm,
     WalkInVehicleForm,
     WorkOrderOpenForm,
@@ -48,7 +52,12 @@ def reception(request):
     "接车开单" buttons of the customer card and the vehicle page); a search that finds one
     car by its whole plate or VIN selects it at once."""
     search_form = ReceptionSearchForm(request.GET if "q" in request.GET else None)
-    context = {"search_form": search_form, "search": None, "vehicle": None}
+    context = {
+        "search_form": search_form,
+        "search": None,
+        "vehicle": None,
+        "ocr_ready": licence_pages.ocr_ready(),
+    }
     if search_form.is_bound and search_form.is_valid():
         search = selectors_reception.reception_search(search_form.cleaned_data["q"])
         if search.exact is not None:
@@ -88,6 +97,7 @@ def _open_form(request, vehicle: Vehicle) -> dict:
                 insurer=data["insurer"],
                 insurer_claim_number=data["insurer_claim_number"],
                 advisor=request.user,
+                customer_waiting=data["customer_waiting"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -135,6 +145,80 @@ def reception_walk_in(request):
         "workorders/reception_walk_in.html",
         {"customer_form": customer_form, "vehicle_form": vehicle_form},
     )
+
+
+# --- by photo: the 行驶证 (or the VIN plate) fills the car in --------------------------------
+
+
+@require_POST
+@require_perm("workorders.add_workorder")
+@require_perm("customers.add_customer")
+@require_perm("customers.add_vehicle")
+def reception_scan(request):
+    """拍行驶证 on reception: the photo is stored and read in the background; the advisor
+    waits on the confirm page."""
+    scan = licence_pages.upload_scan(request)
+    if scan is None:
+        return redirect("workorders:reception")
+    return redirect("workorders:reception_scan_confirm", pk=scan.pk)
+
+
+@require_perm("workorders.add_workorder")
+@require_perm("customers.add_customer")
+@require_perm("customers.add_vehicle")
+def reception_scan_confirm(request, pk):
+    """Waits for the reading (htmx polling), then shows the car and its owner as read, each
+    field highlighted with what was read, for the advisor to confirm.
+
+    A car the archive already has (by VIN or plate) is opened on reception, with the photo
+    kept with it, instead of being registered twice; otherwise 新车新客户: the owner named
+    on the licence becomes the customer (the mobile is typed), the car is registered, and
+    reception opens with it selected.
+    """
+    scan = licence_pages.scan_or_404(pk)
+    if scan.vehicle_id is not None:
+        messages.info(request, "这张行驶证照片已确认过,已打开对应车辆。")
+        return redirect(f"{reverse('workorders:reception')}?vehicle={scan.vehicle_id}")
+    context = licence_pages.scan_page(scan) | {
+        "title": "拍照接车:核对行驶证",
+        "confirm_url": reverse("workorders:reception_scan_confirm", args=[scan.pk]),
+        "upload_url": reverse("workorders:reception_scan"),
+        "manual_url": reverse("workorders:reception_walk_in"),
+        "form_template": "workorders/partials/reception_scan_form.html",
+        "open_label": "打开这辆车接车",
+        "ocr_ready": licence_pages.ocr_ready(),
+    }
+    template = "customers/licence_scan_confirm.html"
+    if scan.status != LicenceScan.Status.READ:
+        return licence_pages.scan_response(request, template, context)
+    post = request.POST if request.method == "POST" else None
+    if post is not None and post.get("action") == "existing":
+        vehicle = licence_pages.attach_to_match(request, scan, context["matches"])
+        if vehicle is not None:
+            return redirect(f"{reverse('workorders:reception')}?vehicle={vehicle.pk}")
+        post = None
+    fills = context["fills"]
+    customer_form = ScanCustomerForm(post, prefix="customer", fills=fills)
+    vehicle_form = ScanVehicleForm(post, prefix="vehicle", user=request.user, fills=fills)
+    if post is not None and customer_form.is_valid() and vehicle_form.is_valid():
+        try:
+            outcome = licence_scans.licence_scan_register(
+                scan=scan,
+                by=request.user,
+                vehicle=vehicle_form.save(commit=False),
+                owner=customer_form.save(commit=False),
+                vin_exception_reason=vehicle_form.cleaned_data.get("vin_exception_reason", ""),
+            )
+        except ValidationError as error:
+            vehicle_fields = set(getattr(error, "error_dict", {})) & set(vehicle_form.fields)
+            add_service_errors(vehicle_form if vehicle_fields else customer_form, error)
+        else:
+            licence_pages.outcome_message(request, outcome, vin=vehicle_form.cleaned_data["vin"])
+            return redirect(f"{reverse('workorders:reception')}?vehicle={outcome.vehicle.pk}")
+    context |= {"customer_form": customer_form, "vehicle_form": vehicle_form}
+    context["form_folded"] &= post is None
+    status = 422 if post is not None else 200
+    return licence_pages.scan_response(request, template, context, status=status)
 
 
 def _prefill(query: str) -> dict:

@@ -6,6 +6,7 @@ the permissions, so a change to a role's permissions that opens or closes a page
 until someone decides the new access is right and edits this table.
 """
 
+import datetime as dt
 import io
 import logging
 import re
@@ -14,25 +15,37 @@ from datetime import date
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 
 from apps.accounts.roles import NAVIGATION, ROLES
+from apps.callbacks.models import CallItem
 from apps.core.models import DealershipSettings
 from apps.core.selectors import settings_row_for_edit
 from apps.core.settings import current_settings, forget_cached
 from apps.customers.models import Customer, ImportBatch, SalesDocument, SalesFile
+from apps.warranty.models import DocumentBatch, WarrantyClaim
 from apps.workorders.models import WorkOrder, WorkOrderDocument
+from apps.workshop.models import CheckItem, Job, Skill
 from tests.factories import reception
+from tests.factories import warranty as warranty_factories
+from tests.factories.appointments import appointment_row
+from tests.factories.clock import SHANGHAI
 from tests.factories.customers import CustomerFactory, SalesFileFactory, VehicleFactory
+from tests.factories.licences import licence_scan
 from tests.factories.parts import PartFactory
+from tests.factories.stock import documents_of_every_kind
 from tests.factories.workorders import (
     CannedJobFactory,
     LabourOperationFactory,
     MaintenanceIntervalFactory,
+    flow_user,
     order_in_state,
 )
+from tests.factories.workshop import BayFactory, TechnicianFactory
+from tests.workshop.floor import hand_floor_to, matrix_floor
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +73,9 @@ pii_reveal_list      .       .          .          .  .     .        .        . 
 vehicle_list         Y       Y          .          .  Y     Y        Y        Y         Y       Y
 vehicle_detail       Y       Y          .          .  Y     Y        Y        Y         Y       Y
 vehicle_create       Y       .          .          .  .     .        .        .         Y       Y
+vehicle_scan         Y       .          .          .  .     .        .        .         Y       Y
+vehicle_scan_confirm Y       .          .          .  .     .        .        .         Y       Y
+licence_scan_photo   Y       .          .          .  .     Y        .        .         Y       .
 vehicle_update       Y       .          .          .  .     .        .        .         Y       Y
 vehicle_change_owner Y       .          .          .  .     .        .        .         Y       Y
 vehicle_free_plate   Y       .          .          .  .     .        .        .         Y       Y
@@ -91,9 +107,16 @@ settings_edit        .       .          .          .  .     .        .        . 
 calendar_list        .       .          .          .  .     .        .        .         .       Y
 calendar_year        .       .          .          .  .     .        .        .         .       Y
 dealership_logo      Y       Y          Y          Y  Y     Y        Y        Y         Y       Y
+job_run_list         .       .          .          .  .     .        .        .         Y       Y
+[callbacks]
+queue                .       .          .          .  .     .        Y        .         .       .
+queue_next           .       .          .          .  .     .        Y        .         .       .
+queue_release        .       .          .          .  .     .        Y        .         .       .
 [workorders]
 reception            Y       .          .          .  .     .        .        .         Y       .
 reception_walk_in    Y       .          .          .  .     .        .        .         Y       .
+reception_scan       Y       .          .          .  .     .        .        .         Y       .
+reception_scan_confirm Y     .          .          .  .     .        .        .         Y       .
 inspection           Y       Y          .          Y  Y     Y        Y        Y         Y       Y
 damage_mark_add      Y       .          .          .  .     .        .        .         Y       .
 damage_mark_remove   Y       .          .          .  .     .        .        .         Y       .
@@ -121,6 +144,105 @@ deliver              Y       .          .          .  .     .        .        . 
 settle               Y       .          .          .  .     .        .        .         Y       .
 document_download    Y       Y          .          Y  Y     Y        Y        Y         Y       Y
 document_issue       Y       .          .          .  .     .        .        .         Y       .
+[appointments]
+board                Y       .          .          .  .     .        Y        .         Y       .
+targets              Y       .          .          .  .     .        Y        .         Y       .
+unreachable          Y       .          .          .  .     .        .        .         Y       .
+book                 Y       .          .          .  .     .        .        .         Y       .
+slots                Y       .          .          .  .     .        Y        .         Y       .
+confirmations        Y       .          .          .  .     .        .        .         Y       .
+stats                Y       .          .          .  .     .        Y        .         Y       .
+detail               Y       .          .          .  .     .        Y        .         Y       .
+confirm              Y       .          .          .  .     .        .        .         Y       .
+cancel               Y       .          .          .  .     .        .        .         Y       .
+no_show              Y       .          .          .  .     .        .        .         Y       .
+rebook               Y       .          .          .  .     .        .        .         Y       .
+receive              Y       .          .          .  .     .        .        .         Y       .
+[workshop]
+team_list            .       Y          .          .  .     .        .        .         Y       .
+team_create          .       .          .          .  .     .        .        .         Y       .
+team_update          .       .          .          .  .     .        .        .         Y       .
+technician_list      .       Y          .          .  .     .        .        .         Y       .
+technician_create    .       .          .          .  .     .        .        .         Y       .
+technician_update    .       .          .          .  .     .        .        .         Y       .
+bay_list             .       Y          .          .  .     .        .        .         Y       .
+bay_create           .       .          .          .  .     .        .        .         Y       .
+bay_update           .       .          .          .  .     .        .        .         Y       .
+skill_list           .       .          .          .  .     .        .        .         Y       .
+skill_create         .       .          .          .  .     .        .        .         Y       .
+skill_update         .       .          .          .  .     .        .        .         Y       .
+checkitem_list       .       .          .          .  .     .        .        .         Y       .
+checkitem_create     .       .          .          .  .     .        .        .         Y       .
+checkitem_update     .       .          .          .  .     .        .        .         Y       .
+dispatch_board       .       Y          .          .  .     .        .        .         .       .
+dispatch             .       Y          .          .  .     .        .        .         .       .
+undispatch           .       Y          .          .  .     .        .        .         .       .
+job_reassign         .       Y          .          .  .     .        .        .         .       .
+job_cancel           .       Y          .          .  .     .        .        .         .       .
+job_board            .       Y          .          Y  .     .        .        .         Y       .
+job_board_body       .       Y          .          Y  .     .        .        .         Y       .
+my_jobs              .       .          Y          .  .     .        .        .         .       .
+job_detail           .       .          Y          .  .     .        .        .         .       .
+job_start            .       .          Y          .  .     .        .        .         .       .
+job_pause            .       .          Y          .  .     .        .        .         .       .
+job_resume           .       .          Y          .  .     .        .        .         .       .
+job_finish           .       .          Y          .  .     .        .        .         .       .
+job_propose          .       .          Y          .  .     .        .        .         .       .
+proposal_photo       Y       Y          Y          Y  Y     Y        Y        Y         Y       Y
+proposal_add_lines   Y       .          .          .  .     .        .        .         Y       .
+proposal_decline     Y       .          .          .  .     .        .        .         Y       .
+team_queue           .       Y          Y          .  .     .        .        .         .       .
+team_check           .       Y          Y          .  .     .        .        .         .       .
+qc_queue             .       .          .          Y  .     .        .        .         .       .
+final_check          .       .          .          Y  .     .        .        .         .       .
+order_self_check     .       .          Y          .  .     .        .        .         .       .
+order_wash           .       .          Y          .  .     .        .        .         .       .
+order_release        .       .          .          Y  .     .        .        .         .       .
+stats                .       Y          .          .  .     .        .        .         Y       .
+[stock]
+stock_list           Y       .          .          .  Y     .        .        .         Y       .
+part_detail          Y       .          .          .  Y     .        .        .         Y       .
+stock_update         .       .          .          .  Y     .        .        .         .       .
+issue_list           .       .          .          .  Y     .        .        .         Y       .
+work_order_parts     .       .          .          .  Y     .        .        .         .       .
+work_order_block     Y       Y          .          Y  Y     Y        Y        Y         Y       Y
+issue_create         .       .          .          .  Y     .        .        .         .       .
+return_create        .       .          .          .  Y     .        .        .         .       .
+reserve              .       .          .          .  Y     .        .        .         .       .
+request_for_line     .       .          .          .  Y     .        .        .         .       .
+slip_detail          .       .          .          .  Y     .        .        .         Y       .
+slip_signature       .       .          .          .  Y     .        .        .         Y       .
+slip_confirm         .       .          Y          .  .     .        .        .         .       .
+request_list         .       .          .          .  Y     .        .        .         Y       .
+request_create       .       .          .          .  Y     .        .        .         .       .
+request_cancel       .       .          .          .  Y     .        .        .         .       .
+arrival_seen         Y       .          .          .  .     .        .        .         Y       .
+receipt_list         .       .          .          .  Y     .        .        .         Y       .
+receipt_create       .       .          .          .  Y     .        .        .         .       .
+receipt_detail       .       .          .          .  Y     .        .        .         Y       .
+count_list           .       .          .          .  Y     .        .        .         Y       .
+count_create         .       .          .          .  Y     .        .        .         .       .
+count_detail         .       .          .          .  Y     .        .        .         Y       .
+count_enter          .       .          .          .  Y     .        .        .         .       .
+count_move           .       .          .          .  Y     .        .        .         Y       .
+[warranty]
+claim_list           Y       .          .          .  .     Y        .        .         Y       .
+claim_create         Y       .          .          .  .     Y        .        .         .       .
+claim_detail         Y       .          .          .  .     Y        .        .         Y       .
+claim_update         Y       .          .          .  .     Y        .        .         .       .
+claim_delete         .       .          .          .  .     Y        .        .         .       .
+claim_transition     Y       .          .          .  .     Y        .        .         .       .
+claim_approve        .       .          .          .  .     Y        .        .         .       .
+claim_pay            .       .          .          .  .     Y        .        .         .       .
+documents            .       .          .          .  .     Y        .        .         .       .
+documents_sign       .       .          .          .  .     Y        .        .         .       .
+batch_create         .       .          .          .  .     Y        .        .         .       .
+batch_send           .       .          .          .  .     Y        .        .         .       .
+statement            .       .          .          .  .     Y        .        .         Y       .
+statement_excel      .       .          .          .  .     Y        .        .         Y       .
+statement_invoice    .       .          .          .  .     Y        .        .         Y       .
+vehicle_status       Y       .          .          .  .     Y        .        .         Y       .
+watch_list           .       .          .          .  .     Y        .        .         Y       .
 """  # noqa: E501 (the header of role codes is one character too wide)
 # Pages that answer without a session (the login page, and the logo it shows).
 PUBLIC = {"accounts:login", "core:dealership_logo"}
@@ -203,9 +325,29 @@ def archive(user_with_role, settings, tmp_path):
     )
     # Stored bytes stand in for a rendered PDF: the matrix checks access, not rendering.
     document.file.save("estimate.pdf", ContentFile(b"%PDF-1.7 matrix"), save=True)
+    technician = TechnicianFactory()
+    # A job row of the draft order: the dispatch actions' refusals need only a job to name.
+    job = Job.objects.create(
+        work_order=work_order,
+        team=technician.team,
+        technician=technician,
+        assigned_by=technician.user,
+        assigned_at=work_order.opened_at,
+    )
+    stock = documents_of_every_kind()
+    clerk = user_with_role("warranty")
+    claim = warranty_factories.claim_in_state(
+        WarrantyClaim.Status.SUBMITTED,
+        by=clerk,
+        order=warranty_factories.warranty_order(by=flow_user(), vehicle=vehicle),
+    )
     return {
+        **stock,
         "work_order": work_order,
         "line": work_order.lines.order_by("id").first(),
+        "technician": technician,
+        "bay": BayFactory(),
+        "job": job,
         "customer": customer,
         "vehicle": vehicle,
         "sales_file": sales_file,
@@ -220,6 +362,21 @@ def archive(user_with_role, settings, tmp_path):
         "canned_job": CannedJobFactory(),
         "interval": MaintenanceIntervalFactory(),
         "document": document,
+        # A booked appointment of the vehicle (a fixed day ahead: the matrix reads no clock).
+        "appointment": appointment_row(
+            at=dt.datetime(2030, 1, 7, 10, 30, tzinfo=SHANGHAI),
+            status="booked",
+            advisor_user=user_with_role("advisor"),
+            vehicle=vehicle,
+        ),
+        "call_item": CallItem.objects.create(
+            customer=customer, day=date(2026, 11, 17), due_on=date(2026, 11, 17)
+        ),
+        "claim": claim,
+        "document_batch": DocumentBatch.objects.create(
+            number="SD20261101", month=date(2026, 11, 1), created_by=clerk
+        ),
+        "licence_scan": licence_scan(by=user_with_role()),  # read, not yet confirmed
     }
 
 
@@ -243,6 +400,10 @@ def _request(page: str, archive: dict) -> PageRequest:
         "customers:customer_merge": [customer.pk],
         "customers:customer_reveal": [customer.pk, "mobile"],
         "customers:vehicle_create": [customer.pk],
+        "customers:vehicle_scan": [customer.pk],
+        "customers:vehicle_scan_confirm": [customer.pk, archive["licence_scan"].pk],
+        "customers:licence_scan_photo": [archive["licence_scan"].pk],
+        "workorders:reception_scan_confirm": [archive["licence_scan"].pk],
         "customers:vehicle_detail": [vehicle.pk],
         "customers:vehicle_update": [vehicle.pk],
         "customers:vehicle_change_owner": [vehicle.pk],
@@ -253,6 +414,7 @@ def _request(page: str, archive: dict) -> PageRequest:
         "customers:salesfile_receive": [sales_file.pk],
         "customers:salesfile_unreceive": [sales_file.pk, SalesFile.Document.INVOICE],
         "customers:import_detail": [archive["batch"].pk],
+        "callbacks:queue_release": [archive["call_item"].pk],
         "workorders:inspection": [archive["work_order"].pk],
         "workorders:damage_mark_add": [archive["work_order"].pk],
         "workorders:damage_mark_remove": [archive["work_order"].pk, archive["mark"].pk],
@@ -270,9 +432,26 @@ def _request(page: str, archive: dict) -> PageRequest:
         # The settlement statement of a draft order: refused with a message and sent back
         # to the order, so the matrix needs no rendering (test_documents.py renders).
         "workorders:document_issue": [archive["work_order"].pk, "settlement"],
+        "appointments:unreachable": [customer.pk],
+        **{f"appointments:{name}": [archive["appointment"].pk] for name in APPOINTMENT_PAGES},
+        "workshop:team_update": [archive["technician"].team_id],
+        "workshop:technician_update": [archive["technician"].pk],
+        "workshop:bay_update": [archive["bay"].pk],
+        "workshop:skill_update": [Skill.objects.order_by("id").first().pk],
+        "workshop:checkitem_update": [CheckItem.objects.order_by("id").first().pk],
+        "workshop:dispatch": [archive["work_order"].pk],
+        "workshop:undispatch": [archive["work_order"].pk],
+        "workshop:job_reassign": [archive["job"].pk],
+        "workshop:job_cancel": [archive["job"].pk],
     }
     if page.startswith("workorders:") and page.split(":")[1] in WORK_ORDER_PAGES:
         return _work_order_request(page, archive)
+    if page.startswith("workshop:") and page.split(":")[1] in FLOOR_PAGES:
+        return _floor_request(page, archive)
+    if page.startswith("stock:"):
+        return _stock_request(page, archive)
+    if page.startswith("warranty:"):
+        return _warranty_request(page, archive)
     url = reverse(page, args=args.get(page, []))
     if page == "customers:search":
         return PageRequest("get", url, {"q": "王建国"})
@@ -285,6 +464,12 @@ def _request(page: str, archive: dict) -> PageRequest:
         return PageRequest("post", url, {})
     if page == "customers:salesfile_unreceive":
         return PageRequest("post", url, {}, 302, sales_file_url)
+    if page == "customers:vehicle_scan":  # no photo: back to the form with the reason
+        return PageRequest(
+            "post", url, {}, 302, reverse("customers:vehicle_create", args=args[page])
+        )
+    if page == "workorders:reception_scan":
+        return PageRequest("post", url, {}, 302, reverse("workorders:reception"))
     inspection_url = reverse("workorders:inspection", args=[archive["work_order"].pk])
     if page == "workorders:reception":
         return PageRequest("get", url, {"vehicle": vehicle.pk})
@@ -296,13 +481,99 @@ def _request(page: str, archive: dict) -> PageRequest:
         return PageRequest("post", url, {}, 422)  # the form again: no photo, no signature
     if page == "workorders:recommendation_add":
         return PageRequest("post", url, {}, 302, f"{inspection_url}#recommendations")
+    if page in ("callbacks:queue_next", "callbacks:queue_release"):
+        # 下一个 with nothing to call, 放回队列 of a call not held: back to the queue page
+        return PageRequest("post", url, {}, 302, reverse("callbacks:queue"))
     if page == "accounts:login":  # a signed-in user is sent on to the 工作台
         return PageRequest("get", url, {}, 302, reverse("dashboard:home"))
     if page == "workorders:document_issue":
         return PageRequest("post", url, {}, 302, archive["work_order"].get_absolute_url())
+    if page in APPOINTMENT_POSTS:
+        status = APPOINTMENT_POSTS[page]
+        target = reverse("appointments:detail", args=[archive["appointment"].pk])
+        return PageRequest("post", url, {}, status, target if status == 302 else "")
+    if page == "appointments:unreachable":
+        targets = reverse("appointments:targets")
+        return PageRequest("post", url, {"reason": "空号"}, 302, targets)
     if page == "accounts:logout":
         return PageRequest("post", url, {}, 302, reverse("accounts:login"))
+    if page in WORKSHOP_POSTS:  # sent empty: the board again with the refusal
+        return PageRequest("post", url, {}, 422)
     return PageRequest("get", url, {})
+
+
+# An appointment's pages; its moves are POSTs: 确认 succeeds and goes back to the
+# appointment, the others (sent empty) answer their form again with the errors.
+APPOINTMENT_PAGES = ("detail", "confirm", "cancel", "no_show", "rebook", "receive")
+APPOINTMENT_POSTS = {
+    "appointments:confirm": 302,
+    "appointments:cancel": 422,
+    "appointments:no_show": 422,
+    "appointments:rebook": 422,
+}
+
+# The dispatch board's actions (POST only).
+WORKSHOP_POSTS = {
+    "workshop:dispatch",
+    "workshop:undispatch",
+    "workshop:job_reassign",
+    "workshop:job_cancel",
+}
+
+
+# The stock pages' actions (POST), sent empty: (status, where a redirect leads).
+STOCK_POSTS = {
+    "stock_update": (200, ""),  # the part's page again: the minimum is missing
+    "issue_create": (422, ""),  # the order's parts page again: no technician, no quantity
+    "return_create": (422, ""),
+    "reserve": (302, "work_order_parts#parts"),  # reserved (or refused with a message)
+    "request_for_line": (422, ""),  # the issued line needs no purchase
+    "slip_confirm": (302, "home"),  # refused: not the slip's technician
+    "request_create": (302, "stock_list"),  # no part chosen
+    "request_cancel": (302, "request_list"),  # no reason: told so
+    "arrival_seen": (302, "home"),
+    "count_create": (422, ""),  # every part is on the open count already
+    "count_enter": (302, "count_detail"),  # nothing entered: the sheet again
+    "count_move": (422, ""),  # no move named
+}
+
+
+def _stock_request(page: str, archive: dict) -> PageRequest:
+    name = page.split(":")[1]
+    order, line = archive["stock_order"], archive["stock_line"]
+    args = {
+        "part_detail": [archive["stock_part"].pk],
+        "stock_update": [archive["stock_part"].pk],
+        "work_order_parts": [order.pk],
+        "work_order_block": [order.pk],
+        "issue_create": [order.pk],
+        "return_create": [order.pk],
+        "reserve": [order.pk, line.pk],
+        "request_for_line": [order.pk, line.pk],
+        "slip_detail": [archive["slip"].pk],
+        "slip_signature": [archive["slip"].pk],
+        "slip_confirm": [archive["slip"].pk],
+        "request_cancel": [archive["purchase"].pk],
+        "arrival_seen": [archive["purchase"].pk],
+        "receipt_detail": [archive["receipt"].pk],
+        "count_detail": [archive["count"].pk],
+        "count_enter": [archive["count"].pk],
+        "count_move": [archive["count"].pk],
+    }.get(name, [])
+    url = reverse(page, args=args)
+    if name not in STOCK_POSTS:
+        return PageRequest("get", url, {})
+    status, target = STOCK_POSTS[name]
+    location = ""
+    if target == "home":
+        location = reverse("dashboard:home")
+    elif target == "work_order_parts#parts":
+        location = reverse("stock:work_order_parts", args=[order.pk]) + "#parts"
+    elif target == "count_detail":
+        location = reverse("stock:count_detail", args=[archive["count"].pk])
+    elif target:
+        location = reverse(f"stock:{target}")
+    return PageRequest("post", url, {}, status, location)
 
 
 # The work-order page's actions (POST): sent empty, each answers the page again with the
@@ -344,6 +615,114 @@ def _work_order_request(page: str, archive: dict) -> PageRequest:
     )
 
 
+# The floor's actions (POST), sent empty: (status, the page its redirect goes to).
+FLOOR_POSTS = {
+    "job_start": (302, "job"),  # the job starts: its page
+    "job_pause": (422, ""),  # no reason: the job's page with the form's error
+    "job_resume": (302, "job"),  # refused (not paused): its page with the message
+    "job_finish": (422, ""),  # refused (not started): the page with the form's error
+    "job_propose": (422, ""),  # no description
+    "proposal_add_lines": (302, "order"),  # nothing chosen: the order with the message
+    "proposal_decline": (302, "order"),
+    "order_self_check": (302, "workshop:team_queue"),  # refused: jobs not finished
+    "order_wash": (302, "workshop:my_jobs"),  # refused: not QC-passed
+    "order_release": (302, "workshop:qc_queue"),
+}
+# The floor's pages after dispatch (urls_floor), opened on the rows of matrix_floor.
+FLOOR_PAGES = {
+    "my_jobs",
+    "job_detail",
+    "proposal_photo",
+    "team_queue",
+    "team_check",
+    "qc_queue",
+    "final_check",
+    "stats",
+    *FLOOR_POSTS,
+}
+FLOOR_JOB_PAGES = {
+    "job_detail",
+    "job_start",
+    "job_pause",
+    "job_resume",
+    "job_finish",
+    "job_propose",
+}
+
+
+def floor_belongs_to(client, archive: dict) -> None:
+    """The matrix's floor job, once a floor page asked for it, becomes the signed-in
+    user's (see hand_floor_to)."""
+    if "floor" in archive:
+        user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
+        hand_floor_to(user, archive["floor"])
+
+
+def _floor_request(page: str, archive: dict) -> PageRequest:
+    """A floor page's request; its rows (tests.workshop.floor.matrix_floor) are made for
+    the floor's pages only, so the rest of the matrix does not pay for them."""
+    name = page.split(":")[1]
+    if "floor" not in archive:
+        archive["floor"] = matrix_floor()
+    floor = archive["floor"]
+    job, order, proposal = floor["job"], floor["order"], floor["proposal"]
+    if name in FLOOR_JOB_PAGES:
+        url = reverse(page, args=[job.pk])
+    elif name.startswith("proposal_"):
+        url = reverse(page, args=[proposal.pk])
+    elif name in ("team_check", "final_check") or name.startswith("order_"):
+        url = reverse(page, args=[order.pk])
+    else:
+        url = reverse(page)
+    if name not in FLOOR_POSTS:
+        return PageRequest("get", url, {})
+    status, target = FLOOR_POSTS[name]
+    location = {
+        "job": reverse("workshop:job_detail", args=[job.pk]),
+        "order": reverse("workorders:detail", args=[order.pk]) + "#proposals",
+        "": "",
+    }.get(target) or (reverse(target) if target else "")
+    return PageRequest("post", url, {}, status, location)
+
+
+# The warranty pages' actions (POST): (status when allowed, where it redirects: "claim",
+# "order", "documents" or "").
+WARRANTY_POSTS = {
+    "claim_create": (302, "order"),  # every warranty line is claimed: back with the reason
+    "claim_update": (422, ""),  # the form again, with its errors
+    "claim_delete": (302, "claim"),  # a submitted claim is not deleted: back to it
+    "claim_transition": (422, ""),
+    "claim_approve": (422, ""),
+    "claim_pay": (422, ""),
+    "documents_sign": (302, "documents"),
+    "batch_create": (302, "documents"),
+    "batch_send": (302, "documents"),
+    "statement_invoice": (422, ""),
+}
+
+
+def _warranty_request(page: str, archive: dict) -> PageRequest:
+    claim, batch = archive["claim"], archive["document_batch"]
+    name = page.split(":")[1]
+    args = {
+        "claim_create": [claim.work_order_id],
+        "vehicle_status": [archive["vehicle"].pk],
+        "batch_send": [batch.pk],
+    }.get(name, [claim.pk] if name.startswith("claim_") and name != "claim_list" else [])
+    url = reverse(page, args=args)
+    if name not in WARRANTY_POSTS:
+        return PageRequest("get", url, {})
+    status, where = WARRANTY_POSTS[name]
+    data = {"month": f"{batch.month:%Y-%m}"} if where == "documents" else {}
+    location = {
+        "claim": claim.get_absolute_url(),
+        "order": f"{claim.work_order.get_absolute_url()}#warranty",
+        "documents": f"{reverse('warranty:documents')}?month={batch.month:%Y-%m}",
+        "": "",
+    }[where]
+    return PageRequest("post", url, data, status, location)
+
+
 def test_the_matrix_has_a_column_for_every_role_and_a_row_for_every_url_pattern():
     names = _url_names()
 
@@ -357,6 +736,7 @@ def test_the_matrix_has_a_column_for_every_role_and_a_row_for_every_url_pattern(
 def test_each_role_opens_exactly_the_pages_of_its_matrix_row(page, role, role_client, archive):
     client = role_client(role)
     request = _request(page, archive)
+    floor_belongs_to(client, archive)
 
     response = getattr(client, request.method)(request.url, request.data)
 
@@ -591,9 +971,26 @@ def _navigation(response) -> list[tuple[str, str]]:
 @pytest.mark.parametrize(
     ("roles", "labels"),
     [
-        (("technician",), ["工作台"]),
-        (("qc",), ["工作台", "工单列表"]),
-        (("parts",), ["工作台", "工单列表", "车辆", "配件目录"]),
+        (("technician",), ["工作台", "我的作业", "班组检验"]),
+        (("qc",), ["工作台", "工单列表", "车间看板", "终检"]),
+        (
+            ("supervisor",),
+            [
+                "工作台",
+                "工单列表",
+                "派工看板",
+                "车间看板",
+                "班组检验",
+                "车间统计",
+                "车间设置",
+                "客户档案",
+                "车辆",
+            ],
+        ),
+        (
+            ("parts",),
+            ["工作台", "工单列表", "车辆", "配件目录", "库存", "出库", "请购", "入库", "盘点"],
+        ),
         (
             ("advisor",),
             [
@@ -601,13 +998,32 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "我的工单",
                 "接车开单",
                 "工单列表",
+                "预约看板",
+                "待确认预约",
+                "预约对象",
+                "预约统计",
                 "客户档案",
                 "车辆",
                 "维修项目",
                 "配件目录",
+                "库存",
+                "索赔单",
             ],
         ),
-        (("callback",), ["工作台", "工单列表", "客户档案", "车辆", "销售档案"]),
+        (
+            ("callback",),
+            [
+                "工作台",
+                "工单列表",
+                "预约看板",
+                "预约对象",
+                "预约统计",
+                "客户档案",
+                "车辆",
+                "销售档案",
+                "回访拨打",
+            ],
+        ),
         (
             ("manager",),
             [
@@ -615,6 +1031,13 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "我的工单",
                 "接车开单",
                 "工单列表",
+                "预约看板",
+                "待确认预约",
+                "预约对象",
+                "预约统计",
+                "车间看板",
+                "车间统计",
+                "车间设置",
                 "客户档案",
                 "车辆",
                 "销售档案",
@@ -622,13 +1045,54 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "号码查看记录",
                 "维修项目",
                 "配件目录",
+                "库存",
+                "出库",
+                "请购",
+                "入库",
+                "盘点",
+                "索赔单",
+                "三包预警",
+                "月结单",
+                "定时任务",
             ],
         ),
         (
             ("admin",),
-            ["工作台", "工单列表", "客户档案", "车辆", "销售档案", "档案导入", "经销商设置"],
+            [
+                "工作台",
+                "工单列表",
+                "客户档案",
+                "车辆",
+                "销售档案",
+                "档案导入",
+                "经销商设置",
+                "定时任务",
+            ],
         ),
-        (("parts", "callback"), ["工作台", "工单列表", "客户档案", "车辆", "销售档案", "配件目录"]),
+        (
+            ("parts", "callback"),
+            [
+                "工作台",
+                "工单列表",
+                "预约看板",
+                "预约对象",
+                "预约统计",
+                "客户档案",
+                "车辆",
+                "销售档案",
+                "回访拨打",
+                "配件目录",
+                "库存",
+                "出库",
+                "请购",
+                "入库",
+                "盘点",
+            ],
+        ),
+        (
+            ("warranty",),
+            ["工作台", "工单列表", "客户档案", "车辆", "索赔单", "三包预警", "单据寄送", "月结单"],
+        ),
     ],
 )
 def test_the_navigation_shows_only_the_items_the_role_may_open(roles, labels, role_client):

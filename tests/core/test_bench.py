@@ -15,6 +15,7 @@ from django.core.management import call_command
 from apps.core import benchmark
 from apps.customers import demo as customers_demo
 from apps.customers.models import Customer
+from apps.stock import demo as stock_demo
 from tests.factories.clock import SHANGHAI
 from tests.factories.customers import CustomerFactory
 
@@ -43,6 +44,20 @@ OPERATIONS = [  # patterns: the card's name says how many visits the chosen card
     r"work-order list \(advisor, month\)",
     "advisor home",
     r"estimate PDF \(render\)",
+    "dispatch board",
+    "job board",
+    "job board refresh",
+    r"stock search \(name\)",
+    r"stock search \(number prefix\)",
+    "stock below minimum",
+    "busy part at a past date",
+    r"issue-slip creation \(5 lines\)",
+    "work-order parts block",
+    r"call queue: next call \+ release",
+    r"call queue page \(clerk\)",
+    "callbacks: one day's generation",
+    r"daily jobs: nothing due \(beat\)",
+    r"jobs page \(manager\)",
     r"home \(advisor\)",
 ]
 
@@ -50,6 +65,7 @@ OPERATIONS = [  # patterns: the card's name says how many visits the chosen card
 @pytest.fixture
 def small_bench(monkeypatch, settings, tmp_path):
     monkeypatch.setattr(customers_demo, "CUSTOMERS_PER_YEAR", SMALL)
+    monkeypatch.setattr(stock_demo, "WIDER_KINDS", stock_demo.WIDER_KINDS[:4])  # fewer parts
     monkeypatch.setattr(benchmark, "WARM_UP", 0)
     monkeypatch.setattr(benchmark, "RUNS", 2)  # two: the query count must not vary
     settings.VAR_DIR = tmp_path
@@ -70,7 +86,9 @@ def test_bench_seeds_an_empty_database_then_measures_every_operation(small_bench
     seeded = lines.index(next(line for line in lines if line.startswith("seeded in ")))
     assert re.fullmatch(r"seeded in \d+ s", lines[seeded])
     assert re.fullmatch(
-        rf"data: {SMALL} customers · \d+ vehicles · \d+ work orders · \d+ lines",
+        rf"data: {SMALL} customers · \d+ vehicles · \d+ work orders · \d+ lines"
+        r" · \d+ appointments · \d+ targets · \d+ parts · \d+ stock movements · \d+ jobs"
+        r" · \d+ warranty claims · \d+ callbacks",
         lines[seeded + 1],
     )
     assert lines[seeded + 2].split() == [

@@ -15,10 +15,30 @@ def test_every_scheduled_job_names_a_registered_task():
     assert missing == {}
 
 
-def test_segments_are_recomputed_at_half_past_two_on_the_first_of_the_month():
-    schedule = app.conf.beat_schedule["customers-recompute-segments"]["schedule"]
+def test_the_daily_jobs_run_through_the_ledger_every_ten_minutes():
+    from apps.core import tasks
 
-    assert schedule == crontab(minute=30, hour=2, day_of_month=1)
+    schedule = app.conf.beat_schedule["core-run-daily-jobs"]["schedule"]
+    limit = app.tasks["apps.core.tasks.run_daily_jobs"].time_limit
+
+    assert schedule == crontab(minute="*/10")
+    assert limit == tasks.DAILY_JOBS_HARD_LIMIT
+    assert app.conf.broker_transport_options["visibility_timeout"] > limit
+
+
+def test_the_business_jobs_are_ledger_jobs_not_beat_entries_of_their_own():
+    # Beat would run them once after a downtime, never once per missed day.
+    from apps.core.daily_jobs import registered_jobs
+
+    tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+
+    assert [job.name for job in registered_jobs()] == [
+        "customers-recompute-segments",
+        "callbacks-generate",
+        "callbacks-build-queue",  # after the day's callbacks
+    ]
+    assert [job.monthly for job in registered_jobs()] == [True, False, False]
+    assert tasks == {"apps.core.tasks.run_daily_jobs", "apps.customers.tasks.sweep_imports"}
 
 
 def test_celery_runs_on_the_dealership_time_zone_with_safe_delivery_settings():
@@ -33,6 +53,12 @@ def test_import_sweep_runs_every_five_minutes():
     schedule = app.conf.beat_schedule["customers-sweep-imports"]["schedule"]
 
     assert schedule == crontab(minute="*/5")
+
+
+def test_stale_stock_reservations_are_released_nightly_after_the_days_settlements():
+    schedule = app.conf.beat_schedule["stock-release-stale-reservations"]["schedule"]
+
+    assert schedule == crontab(minute=10, hour=3)
 
 
 def test_a_running_import_is_never_redelivered_and_a_stale_one_is_past_its_hard_limit():

@@ -1,10 +1,11 @@
 """Installs are reproducible: the locks pin, with hashes, versions inside the ranges of the
-requirements files, and the production image gets the runtime lock only.
+requirements files, and the production image gets the runtime lock and the OCR extra's.
 
-When a test here fails after a change to requirements.txt or requirements-dev.txt, run
-`make lock` and commit the two lock files.
+When a test here fails after a change to requirements.txt, requirements-dev.txt or
+requirements-ocr.txt, run `make lock` and commit the lock files.
 """
 
+import importlib.metadata
 import re
 from pathlib import Path
 
@@ -49,6 +50,7 @@ def _pins(name: str) -> dict[str, tuple[str, int]]:
     [
         ("requirements.lock", "requirements-dev.txt"),
         ("requirements-runtime.lock", "requirements.txt"),
+        ("requirements-ocr.lock", "requirements-ocr.txt"),
     ],
 )
 def test_each_lock_pins_every_requirement_inside_its_range(lock, requirements):
@@ -75,6 +77,52 @@ def test_every_pin_of_a_lock_has_its_hashes(lock):
     assert {name for name, (_version, hashes) in pins.items() if hashes == 0} == set()
 
 
+def test_every_pin_of_the_ocr_lock_has_its_hashes():
+    pins = _pins("requirements-ocr.lock")
+    text = (ROOT / "requirements-ocr.lock").read_text()
+    requirement_lines = [
+        line for line in text.splitlines() if line and not line.startswith((" ", "#"))
+    ]
+
+    assert len(pins) == len(requirement_lines) >= 10
+    assert {name for name, (_version, hashes) in pins.items() if hashes == 0} == set()
+
+
+def test_the_ocr_lock_pins_the_development_lock_versions_and_the_headless_opencv():
+    """Installed on top of the main lock --no-deps, the OCR lock changes none of its pins;
+    it holds the headless OpenCV and never the desktop one (which needs libGL)."""
+    development, ocr = _pins("requirements.lock"), _pins("requirements-ocr.lock")
+
+    shared = set(development) & set(ocr)
+    assert {name: ocr[name] for name in shared if development[name] != ocr[name]} == {}
+    assert "opencv-python-headless" in ocr
+    assert "opencv-python" not in ocr
+    assert {"rapidocr-onnxruntime", "onnxruntime", "numpy"} <= set(ocr)
+    assert DEV_TOOLS & set(ocr) == set()
+
+
+def test_the_ocr_lock_holds_every_dependency_of_what_it_installs():
+    """The lock is installed --no-deps: each package's own requirements must be pinned in it
+    (or in the main lock below it), except the desktop OpenCV that the headless one replaces."""
+    ocr = _pins("requirements-ocr.lock")
+    below = set(_pins("requirements-runtime.lock"))
+    missing = {}
+    for name in ocr:
+        try:
+            requirements = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            pytest.skip("the OCR extra is not installed here (make ocr)")
+        for line in requirements:
+            requirement = Requirement(line)
+            if requirement.marker and not requirement.marker.evaluate({"extra": ""}):
+                continue
+            needed = canonicalize_name(requirement.name)
+            if needed not in ocr and needed not in below and needed != "opencv-python":
+                missing.setdefault(name, []).append(needed)
+
+    assert missing == {}
+
+
 def test_the_runtime_lock_pins_the_same_versions_as_the_development_lock():
     development, runtime = _pins("requirements.lock"), _pins("requirements-runtime.lock")
 
@@ -95,9 +143,19 @@ def test_the_image_installs_the_runtime_lock_and_make_venv_the_development_lock(
     makefile = (ROOT / "Makefile").read_text()
 
     assert re.findall(r"pip install .*", dockerfile) == [
-        "pip install --no-cache-dir --require-hashes -r requirements-runtime.lock"
+        "pip install --no-cache-dir --require-hashes -r requirements-runtime.lock",
+        "pip install --no-cache-dir --require-hashes --no-deps -r requirements-ocr.lock",
     ]
     assert re.findall(r"pip install .*", makefile) == [
-        "pip install --quiet --require-hashes -r requirements.lock"
+        "pip install --quiet --require-hashes -r requirements.lock",
+        "pip install --quiet --require-hashes --no-deps -r requirements-ocr.lock",
     ]
+    # make run, make test and make bench install the OCR extra; make venv (and lint) not
+    targets = dict(re.findall(r"^(\w+): (.*)$", makefile, re.M))
+    assert {name: targets[name].split() for name in ("run", "test", "bench")} == {
+        "run": ["venv", "ocr"],
+        "test": ["venv", "ocr"],
+        "bench": ["venv", "ocr"],
+    }
+    assert "ocr" not in targets["lint"].split()
     assert "tests" in (ROOT / ".dockerignore").read_text().split()

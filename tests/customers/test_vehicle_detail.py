@@ -63,17 +63,19 @@ def _vehicle_with_visits(count: int) -> Vehicle:
     return vehicle
 
 
-def test_the_vehicle_page_runs_the_same_twelve_queries_for_3_visits_and_for_30(
+def test_the_vehicle_page_runs_the_same_fifteen_queries_for_3_visits_and_for_30(
     role_client, django_assert_num_queries
 ):
     client = role_client("advisor")
     few, many = _vehicle_with_visits(3), _vehicle_with_visits(30)
 
-    # The page's own 6: the vehicle with its owner, sales file and VIN-exception approver;
+    # The page's own 7: the vehicle with its owner, sales file and VIN-exception approver;
     # its ownerships with their customers; the visits with customers and advisors; the
-    # lines of all the visits; the documents of the sales file; the vehicle's history
-    # with its users (the plate record).
+    # lines of all the visits; the documents of the sales file; its licence photos with
+    # who took them; the vehicle's history
+    # with its users (the plate record); the 三包 block's 2 (apps.warranty): the vehicle's
+    # claims and its warranty work orders.
     for vehicle, count in ((few, 3), (many, 30)):
-        with django_assert_num_queries(PAGE_QUERIES + 6):
+        with django_assert_num_queries(PAGE_QUERIES + 9):
             response = client.get(reverse("customers:vehicle_detail", args=[vehicle.pk]))
         assert len(response.context["visits"]) == count

@@ -2,12 +2,12 @@
 still to come, and a fixed number of queries."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
 from django.urls import reverse
 
-from apps.dashboard.views import UPCOMING
 from apps.workorders.models import WorkOrder
 from tests.factories.clock import SHANGHAI
 from tests.factories.customers import SalesFileFactory, VehicleFactory
@@ -16,7 +16,18 @@ from tests.pages import PAGE_QUERIES, html
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("settings_row")]
 
-PANELS = ("查找客户或车辆", "最近进厂", "销售档案资料逾期", "最近导入", "系统管理", "即将上线")
+PANELS = (
+    "查找客户或车辆",
+    "最近进厂",
+    "销售档案资料逾期",
+    "最近导入",
+    "系统管理",
+    "即将上线",
+    "待出库工单",
+    "低于最低库存",
+    "待确认领料",
+    "车间作业",
+)
 
 
 def _home(client):
@@ -29,12 +40,12 @@ def _home(client):
     ("role", "shown"),
     [
         ("advisor", {"查找客户或车辆", "最近进厂"}),
-        ("supervisor", {"查找客户或车辆", "最近进厂"}),
-        ("technician", {"即将上线"}),
-        ("qc", {"即将上线"}),
-        ("parts", {"即将上线"}),
+        ("supervisor", {"查找客户或车辆", "最近进厂", "车间作业"}),
+        ("technician", {"车间作业", "待确认领料"}),
+        ("qc", {"车间作业"}),
+        ("parts", {"待出库工单", "低于最低库存"}),
         ("callback", {"查找客户或车辆", "最近进厂", "销售档案资料逾期"}),
-        ("manager", {"查找客户或车辆", "最近进厂", "销售档案资料逾期", "最近导入"}),
+        ("manager", {"查找客户或车辆", "最近进厂", "销售档案资料逾期", "最近导入", "车间作业"}),
         ("admin", {"查找客户或车辆", "最近进厂", "销售档案资料逾期", "最近导入", "系统管理"}),
     ],
 )
@@ -45,28 +56,19 @@ def test_each_role_sees_the_panels_of_its_work(role_client, role, shown):
 
 
 @pytest.mark.parametrize(
-    ("role", "title", "module"),
+    ("roles", "links"),
     [
-        ("technician", "我的作业", "“维修工单”和“车间”模块"),
-        ("qc", "待终检车辆", "“车间”模块"),
-        ("parts", "配件出库与库存", "“配件”模块"),
+        (("technician",), ["我的作业", "班组检验"]),
+        (("qc",), ["车间看板", "终检"]),
+        (("supervisor",), ["派工看板", "车间看板", "班组检验"]),
+        (("technician", "parts"), ["我的作业", "班组检验"]),
     ],
 )
-def test_roles_whose_module_is_coming_are_told_what_will_appear(role_client, role, title, module):
-    body = _home(role_client(role))
+def test_the_floors_roles_get_their_workshop_pages_on_the_home_page(role_client, roles, links):
+    body = _home(role_client(*roles))
 
-    assert f'<div class="card-header">{title}</div>' in body
-    assert f"将随{module}上线,届时显示在这里" in body
-    assert body.count('class="card shadow-sm upcoming-panel"') == 1
-    assert "营业时间" in body  # and the dealership's hours, phone and address
-
-
-def test_a_person_holding_two_coming_roles_is_told_about_both(role_client):
-    body = _home(role_client("technician", "parts"))
-
-    assert body.count('class="card shadow-sm upcoming-panel"') == 2
-    for panel in (UPCOMING["technician"], UPCOMING["parts"]):
-        assert panel.title in body
+    panel = re.search(r'id="home-floor">(.*?)</div>\s*</div>', body, re.S).group(1)
+    assert re.findall(r"</i> (\S+)</a>", panel) == links
 
 
 def test_the_advisor_sees_the_latest_visits_latest_first(role_client):
@@ -84,12 +86,16 @@ def test_the_advisor_sees_the_latest_visits_latest_first(role_client):
     ("role", "own"),
     [
         # 3 counts of the archive figures, the latest visits; the advisor's day: open
-        # orders, settled today, promises at risk.
-        ("advisor", 7),
-        # those 7, the late sales files, the latest imports.
-        ("manager", 9),
-        # none: the role codes come with the groups the navigation loads anyway.
-        ("technician", 0),
+        # orders, settled today, promises at risk; the parts arrived for their orders.
+        ("advisor", 8),
+        # those 8, the late sales files, the latest imports; the 三包 warnings: the watch
+        # page, its counts, the warranty repairs in the workshop (no vehicle to count).
+        ("manager", 13),
+        # the slips waiting for their confirmation (the role codes come with the groups
+        # the navigation loads anyway).
+        ("technician", 1),
+        # the orders waiting for their parts, the parts below their minimum.
+        ("parts", 2),
     ],
 )
 def test_the_home_page_runs_the_same_queries_with_little_or_much_data(

@@ -302,8 +302,8 @@ def test_advisor_fixes_a_bad_mobile_number_and_lands_on_the_new_card(
 @pytest.mark.parametrize(
     ("role", "menu"),
     [
-        ("admin", ["工作台", "工单列表", "档案", "经销商设置"]),
-        ("manager", ["工作台", "工单", "档案", "目录"]),
+        ("admin", ["工作台", "工单列表", "档案", "经销商设置", "定时任务"]),
+        ("manager", ["工作台", "工单", "预约", "车间", "档案", "目录", "配件", "索赔", "定时任务"]),
     ],
 )
 def test_the_top_bar_of_the_busiest_roles_stays_on_one_line_on_a_tablet(

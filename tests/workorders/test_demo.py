@@ -14,6 +14,7 @@ from django.db.models import Count
 from apps.core import seeding
 from apps.core.calendar import day_start
 from apps.customers import demo as customers_demo
+from apps.stock import demo as stock_demo
 from apps.workorders import demo_live
 from apps.workorders.models import (
     Approval,
@@ -41,6 +42,7 @@ S = WorkOrder.Status
 @pytest.fixture
 def demo(monkeypatch):
     monkeypatch.setattr(customers_demo, "CUSTOMERS_PER_YEAR", SMALL)
+    monkeypatch.setattr(stock_demo, "WIDER_KINDS", stock_demo.WIDER_KINDS[:4])  # fewer parts
     monkeypatch.setattr(customers_demo, "BATCH", 200)
     with time_machine.travel(LOADED_AT, tick=False):
         run = seeding.seed_all(seeding.DemoRun(seed=7, years=1, now=LOADED_AT, log=lambda _: None))

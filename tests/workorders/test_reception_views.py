@@ -186,6 +186,23 @@ def test_the_advisor_opens_an_order_and_lands_on_its_inspection_sheet(car, advis
 
 
 @time_machine.travel(NOW, tick=False)
+def test_a_customer_waiting_in_the_shop_is_ticked_at_reception(car, advisor_client):
+    page = advisor_client.get(f"{RECEPTION}?vehicle={car.pk}").content.decode()
+    assert 'name="customer_waiting"' in page and "客户在店等候" in page
+
+    advisor_client.post(f"{RECEPTION}?vehicle={car.pk}", _open_data(car, customer_waiting="on"))
+
+    assert WorkOrder.objects.get(vehicle=car).customer_waiting is True
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_customer_not_ticked_as_waiting_is_not_waiting(car, advisor_client):
+    advisor_client.post(f"{RECEPTION}?vehicle={car.pk}", _open_data(car))
+
+    assert WorkOrder.objects.get(vehicle=car).customer_waiting is False
+
+
+@time_machine.travel(NOW, tick=False)
 def test_a_mileage_below_the_last_one_without_a_reason_is_refused_in_chinese(car, advisor_client):
     data = _open_data(car, mileage="29000")
 

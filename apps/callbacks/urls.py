@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "callbacks"
+urlpatterns = [
+    path("queue/", views.queue, name="queue"),
+    path("queue/next/", views.queue_next, name="queue_next"),
+    path("queue/<int:pk>/release/", views.queue_release, name="queue_release"),
+]

@@ -1,0 +1,262 @@
+"""Reads of the supervisor's dispatch board (派工看板): the orders waiting for dispatch in
+priority order, and each technician's skills and load.
+
+Priority (DOMAIN.md §3, issue 9 point 4), in this order: rework first, then the promised
+time (earliest first, none last), then customers waiting in the shop
+(`WorkOrder.customer_waiting`), then orders that came by appointment
+(`work_order.appointment`), then the time the car came in.
+
+Load of a technician (`technician_loads`): from their open jobs (待开工, 作业中, 暂停) —
+assigned = the jobs' standard hours; left = what remains of each job's standard hours
+after the time worked on it (closed stretches + the open one), never below zero; against
+what is left of their working day (their own hours, else the dealership's business hours).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import BooleanField, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.utils import timezone
+
+from apps.core.models import DealershipSettings
+from apps.core.settings import current_settings
+from apps.workorders.models import LineStatus, WorkOrder, WorkOrderLine
+
+from .models import Bay, Job, JobClock, JobLine, Skill, Technician
+from .services_dispatch import LIVE, MOVABLE, required_skill, skill_mismatches, skills_by_operation
+
+S = WorkOrder.Status
+HOUR = Decimal(3600)
+
+
+def _appointment_exists():
+    """Whether the order came by appointment: `Appointment.work_order` (related_name
+    "appointment", the appointments app) when that field exists, else never (this reader
+    works before and after the appointments app adds it)."""
+    try:
+        relation = WorkOrder._meta.get_field("appointment")
+    except FieldDoesNotExist:
+        return Value(False, output_field=BooleanField())
+    appointments = relation.related_model._default_manager
+    return Exists(appointments.filter(**{relation.field.name: OuterRef("pk")}))
+
+
+def _uncovered_line_exists():
+    return Exists(
+        WorkOrderLine.objects.filter(
+            work_order=OuterRef("pk"),
+            kind=WorkOrderLine.Kind.LABOUR,
+            status=LineStatus.APPROVED,
+            done_at__isnull=True,
+        ).exclude(Exists(JobLine.objects.filter(line=OuterRef("pk"), active=True)))
+    )
+
+
+def dispatch_board_orders() -> tuple[list[WorkOrder], list[WorkOrder]]:
+    """(waiting, dispatched): the orders the board shows, most urgent first, in four
+    queries (the orders with their vehicle, their approved lines with the live job holding
+    each, their live jobs with technician and bay, the skills their lines' operations need).
+
+    Waiting for dispatch (`dispatch_queue`):
+    - 已确认 (approved; partly dispatched ones too);
+    - 已派工 / 维修中 with an approved labour line in no job (an added item approved on the
+      floor, a job taken back);
+    - with a rework job waiting (待开工 or 暂停, `is_rework`): the supervisor may move it.
+    Dispatched: the other orders with live jobs (the supervisor reassigns or takes back).
+
+    Each order gets `has_rework`, `has_appointment`, `lines_waiting` (approved, not done, in no
+    live job), `live_jobs`, and `whole` (no labour line: all its lines go as one job).
+    """
+    rework_waiting = Exists(
+        Job.objects.filter(work_order=OuterRef("pk"), is_rework=True, status__in=MOVABLE)
+    )
+    live_job_of_line = JobLine.objects.filter(line=OuterRef("pk"), active=True).values("job_id")
+    lines = (
+        WorkOrderLine.objects.filter(status=LineStatus.APPROVED)
+        .annotate(live_job_id=Subquery(live_job_of_line[:1]))
+        .order_by("id")
+    )
+    jobs = (
+        Job.objects.filter(status__in=LIVE)
+        .select_related("technician__user", "bay", "skill")
+        .order_by("assigned_at", "id")
+    )
+    orders = (
+        WorkOrder.objects.filter(status__in=(S.APPROVED, S.DISPATCHED, S.IN_PROGRESS))
+        .exclude(source=WorkOrder.Source.IMPORT)
+        .annotate(
+            has_rework=rework_waiting,
+            has_appointment=_appointment_exists(),
+            has_uncovered=_uncovered_line_exists(),
+            has_live_job=Exists(Job.objects.filter(work_order=OuterRef("pk"), status__in=LIVE)),
+        )
+        .filter(
+            Q(status=S.APPROVED) | Q(has_uncovered=True) | Q(has_rework=True) | Q(has_live_job=True)
+        )
+        .select_related("vehicle")
+        .prefetch_related(
+            Prefetch("lines", queryset=lines, to_attr="approved_lines"),
+            Prefetch("jobs", queryset=jobs, to_attr="live_jobs"),
+        )
+        .order_by(
+            F("has_rework").desc(),
+            F("promised_at").asc(nulls_last=True),
+            F("customer_waiting").desc(),
+            F("has_appointment").desc(),
+            "opened_at",
+            "id",
+        )
+    )
+    result = list(orders)
+    known = skills_by_operation(
+        line.labour_operation_id
+        for order in result
+        for line in order.approved_lines
+        if line.labour_operation_id
+    )
+    for order in result:
+        has_labour = any(line.kind == WorkOrderLine.Kind.LABOUR for line in order.approved_lines)
+        order.whole = not has_labour
+        order.lines_waiting = [
+            line
+            for line in order.approved_lines
+            if line.live_job_id is None
+            and line.done_at is None
+            and (order.whole or line.kind == WorkOrderLine.Kind.LABOUR)
+        ]
+        if order.whole and order.live_jobs:  # the one job of an order without labour lines
+            order.lines_waiting = []
+        order.skill = required_skill(order.lines_waiting, known)
+    waiting = [o for o in result if o.status == S.APPROVED or o.has_uncovered or o.has_rework]
+    dispatched = [
+        o for o in result if not (o.status == S.APPROVED or o.has_uncovered or o.has_rework)
+    ]
+    return waiting, dispatched
+
+
+def dispatch_queue() -> list[WorkOrder]:
+    """The orders waiting for dispatch, most urgent first (see dispatch_board_orders)."""
+    return dispatch_board_orders()[0]
+
+
+# --- technicians and their load ---------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    """A technician's open work against what is left of their day, in hours."""
+
+    assigned: Decimal = Decimal(0)  # standard hours of their open jobs
+    left: Decimal = Decimal(0)  # of which not yet worked
+    jobs: int = 0
+    shift: Decimal = Decimal(0)  # their working day
+    shift_left: Decimal = Decimal(0)  # what is left of it at `now`
+    working_on: list[str] = field(default_factory=list)  # orders being worked on now
+
+    @property
+    def free(self) -> Decimal:
+        return self.shift_left - self.left
+
+    @property
+    def overloaded(self) -> bool:
+        return self.left > self.shift_left
+
+    @property
+    def percent(self) -> int:
+        """How full what is left of the day is (for the bar), capped at 100."""
+        if self.shift_left <= 0:
+            return 100 if self.left > 0 else 0
+        return min(int(self.left * 100 / self.shift_left), 100)
+
+
+def _hours(seconds) -> Decimal:
+    return (Decimal(seconds) / HOUR).quantize(Decimal("0.1"))
+
+
+def working_hours(technician: Technician, dealership=None) -> tuple[dt.time, dt.time]:
+    """A technician's working day: their own hours, else the dealership's business hours."""
+    dealership = dealership or current_settings(DealershipSettings)
+    return (
+        technician.starts_at or dealership.business_opens_at,
+        technician.ends_at or dealership.business_closes_at,
+    )
+
+
+def _shift(technician: Technician, now: dt.datetime, dealership) -> tuple[Decimal, Decimal]:
+    """(hours of the working day, hours of it left at `now`)."""
+    starts, ends = working_hours(technician, dealership)
+    day = timezone.localdate(now)
+    start = timezone.make_aware(dt.datetime.combine(day, starts))
+    end = timezone.make_aware(dt.datetime.combine(day, ends))
+    whole = max((end - start).total_seconds(), 0)
+    left = max((end - max(now, start)).total_seconds(), 0)
+    return _hours(whole), _hours(left)
+
+
+def technician_loads(technicians, *, now: dt.datetime) -> dict[int, Load]:
+    """Each technician's Load at `now`, from one query of the open jobs (with the start of
+    each job's open clock stretch)."""
+    dealership = current_settings(DealershipSettings)
+    loads = {}
+    for technician in technicians:
+        load = Load()
+        load.shift, load.shift_left = _shift(technician, now, dealership)
+        loads[technician.pk] = load
+    open_since = JobClock.objects.filter(job=OuterRef("pk"), ended_at__isnull=True).values(
+        "started_at"
+    )
+    rows = (
+        Job.objects.filter(status__in=LIVE, technician__in=list(loads))
+        .annotate(open_since=Subquery(open_since[:1]))
+        .values_list(
+            "technician_id", "standard_hours", "worked_seconds", "open_since", "work_order__number"
+        )
+    )
+    for technician_id, standard, worked_seconds, started, number in rows:
+        load = loads[technician_id]
+        worked = worked_seconds + (max((now - started).total_seconds(), 0) if started else 0)
+        load.assigned += standard
+        load.left += max(standard - Decimal(worked) / HOUR, Decimal(0))
+        load.jobs += 1
+        if started:
+            load.working_on.append(number)
+    for load in loads.values():
+        load.left = load.left.quantize(Decimal("0.1"))
+    return loads
+
+
+def dispatch_technicians(*, now: dt.datetime) -> list[Technician]:
+    """The technicians on duty with team, skills (prefetched) and `load`: three queries."""
+    technicians = list(
+        Technician.objects.filter(active=True, team__active=True)
+        .select_related("user", "team")
+        .prefetch_related(Prefetch("skills", queryset=Skill.objects.order_by("order", "code")))
+        .order_by("team__name", "user__username")
+    )
+    loads = technician_loads(technicians, now=now)
+    for technician in technicians:
+        technician.load = loads[technician.pk]
+    return technicians
+
+
+@dataclass(frozen=True)
+class TechnicianChoice:
+    technician: Technician
+    mismatch: bool  # lacks the skill this work needs
+
+
+def technician_choices(technicians, skill: Skill | None) -> list[TechnicianChoice]:
+    """The technicians for one piece of work: those with its skill first, then by free hours."""
+    choices = [
+        TechnicianChoice(
+            technician, bool(skill_mismatches(technician=technician, skill=skill, bay=None))
+        )
+        for technician in technicians
+    ]
+    return sorted(choices, key=lambda choice: (choice.mismatch, -choice.technician.load.free))
+
+
+def dispatch_bays() -> list[Bay]:
+    return list(Bay.objects.filter(active=True).select_related("skill").order_by("code"))
