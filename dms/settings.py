@@ -77,8 +77,8 @@ INSTALLED_APPS = [
     "apps.workorders",
     "apps.appointments",
     "apps.stock",  # above workorders: issue slips name work orders (docs/ARCHITECTURE.md)
+    "apps.warranty",  # before workshop: the floor's demo gives its settled orders jobs too
     "apps.workshop",
-    "apps.warranty",
     "apps.callbacks",
     "apps.complaints",
     "apps.care",

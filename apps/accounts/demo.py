@@ -19,20 +19,22 @@ DISPLAY_NAMES = {
     "manager": "郭经理",
     "admin": "管理员",
 }
+# More logins of a role (login, name, role): three advisors share the history, the
+# appointment slots (six places at two cars each: the settings' defaults) and the board.
+MORE_USERS = (("advisor2", "吴顾问", "advisor"), ("advisor3", "孙顾问", "advisor"))
 
 
 def ensure(run) -> None:
     """One user per role, login = role code, password DEMO_PASSWORD. Idempotent: an
     existing user keeps its password."""
-    user_model = get_user_model()
-    for role in ROLES:
-        user, created = user_model.objects.get_or_create(
-            username=role.code, defaults={"display_name": DISPLAY_NAMES.get(role.code, role.label)}
+    logins = [(role.code, DISPLAY_NAMES.get(role.code, role.label), role.code) for role in ROLES]
+    for username, name, role in logins + list(MORE_USERS):
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"display_name": name}
         )
         if created:
             user.set_password(DEMO_PASSWORD)
-            user.is_staff = role.code == "admin"
-            user.is_superuser = role.code == "admin"
+            user.is_staff = user.is_superuser = role == "admin"
             user.save()
-        user.groups.add(Group.objects.get(name=role.code))
+        user.groups.add(Group.objects.get(name=role))
     run.notes.append(f"演示账号:角色代码即用户名,密码 {DEMO_PASSWORD}")

@@ -24,11 +24,10 @@ import datetime as dt
 import random
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.demo import DEMO_PASSWORD
+from apps.accounts.demo import MORE_USERS
 from apps.core.calendar import day_start
 from apps.core.seeding import DemoRun
 from apps.customers.models import Vehicle
@@ -38,9 +37,6 @@ from . import selectors, services
 from .models import Appointment, AppointmentStatusChange, Reason, Source, Target
 
 S = Appointment.Status
-# The demo's advisors besides the role login "advisor" (周服务): three advisors fill a slot
-# of six at two cars each (the settings' defaults).
-MORE_ADVISORS = (("advisor2", "吴顾问"), ("advisor3", "孙顾问"))
 BATCH = 5000  # work orders read per step of the history
 P_BOOKED = 0.35  # visits that came by appointment
 # Per arrived appointment: an earlier appointment of the same car that was missed,
@@ -79,19 +75,10 @@ TODAY_OUTCOMES = ((80, S.ARRIVED), (10, S.NO_SHOW), (10, S.CONFIRMED))
 
 
 def ensure_advisors() -> list:
-    """The advisors appointments are booked with: the role login and MORE_ADVISORS
-    (created once, password DEMO_PASSWORD)."""
-    group = Group.objects.get(name="advisor")
-    users = get_user_model().objects
-    for username, name in MORE_ADVISORS:
-        user, created = users.get_or_create(username=username, defaults={"display_name": name})
-        if created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-        user.groups.add(group)
-    return list(
-        users.filter(username__in=["advisor", *(u for u, _ in MORE_ADVISORS)]).order_by("id")
-    )
+    """The advisors appointments are booked with: the role login and the accounts demo's
+    other advisors (MORE_USERS)."""
+    logins = ["advisor", *(login for login, _name, role in MORE_USERS if role == "advisor")]
+    return list(get_user_model().objects.filter(username__in=logins).order_by("id"))
 
 
 def seed(run: DemoRun) -> None:

@@ -15,8 +15,8 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F
-from django.db.models.functions import Mod
+from django.db.models import CharField, DateTimeField, ExpressionWrapper, F, Func, IntegerField
+from django.db.models.functions import Abs, Cast, Concat, Mod
 
 from apps.core import daily_jobs
 from apps.core.calendar import add_months
@@ -70,17 +70,29 @@ def finish(run: DemoRun) -> None:
 def _close(*, before: dt.date, clerk) -> None:
     """Close the open callbacks due before `before`: one in UNREACHABLE_EVERY unreachable
     on its due day, the others done on the day they opened (two set-based UPDATEs)."""
-    past = Callback.objects.filter(status=Callback.Status.OPEN, due_on__lt=before).annotate(
-        draw=Mod("id", UNREACHABLE_EVERY)
+    past = Callback.objects.filter(status=Callback.Status.OPEN, due_on__lt=before)
+    # Drawn from what the callback is about, not its id: the same demo whatever ids the
+    # database hands out.
+    drawn = past.annotate(
+        draw=Mod(
+            Abs(
+                Func(
+                    Concat("vehicle__vin", "kind", Cast("due_on", CharField())),
+                    function="hashtext",
+                    output_field=IntegerField(),
+                )
+            ),
+            UNREACHABLE_EVERY,
+        )
     )
-    past.filter(draw=0).update(
+    past.filter(pk__in=drawn.filter(draw=0).values("pk")).update(
         status=Callback.Status.UNREACHABLE,
         attempts=3,
         closed_at=ExpressionWrapper(F("due_on") + GAVE_UP_AT, output_field=DateTimeField()),
         last_attempt_at=ExpressionWrapper(F("due_on") + GAVE_UP_AT, output_field=DateTimeField()),
         closed_by=clerk,
     )
-    past.exclude(draw=0).update(
+    past.update(  # the others (past reads the open ones again)
         status=Callback.Status.DONE,
         closed_at=ExpressionWrapper(F("opens_on") + DONE_AT, output_field=DateTimeField()),
         last_attempt_at=ExpressionWrapper(F("opens_on") + DONE_AT, output_field=DateTimeField()),

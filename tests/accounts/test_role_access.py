@@ -794,6 +794,7 @@ def test_a_callback_clerk_cannot_edit_a_customer_and_the_customer_is_unchanged(
 
 def test_a_supervisor_cannot_create_a_customer_and_none_is_created(role_client, archive):
     client = role_client("supervisor")
+    before = set(Customer.objects.values_list("pk", flat=True))
 
     response = client.post(
         reverse("customers:customer_create"),
@@ -801,7 +802,8 @@ def test_a_supervisor_cannot_create_a_customer_and_none_is_created(role_client, 
     )
 
     assert response.status_code == 403
-    assert list(Customer.objects.values_list("name", flat=True)) == ["王建国"]
+    assert set(Customer.objects.values_list("pk", flat=True)) == before
+    assert not Customer.objects.filter(name="新客户").exists()
 
 
 def test_an_advisor_cannot_open_a_sales_file_and_none_is_created(role_client, archive):

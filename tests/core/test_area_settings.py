@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.appointments.models import AppointmentSettings
 from apps.callbacks.models import CallbackSettings, ChurnSettings
 from apps.care.models import ReminderSettings
 from apps.complaints.models import ComplaintSettings
@@ -23,6 +24,7 @@ from apps.core.models import DealershipSettings
 from apps.core.services import area_settings_save
 from apps.core.settings import _cache_key, areas, current_settings, settings_at
 from apps.customers.models import ArchiveSettings
+from apps.stock.models import StockSettings
 from apps.warranty.models import WarrantySettings
 from apps.workorders.models import ServiceSettings
 from tests.factories.core import rules_in_cache
@@ -37,6 +39,8 @@ def test_every_area_has_its_own_row_in_domain_order():
         DealershipSettings,
         ArchiveSettings,
         ServiceSettings,
+        AppointmentSettings,
+        StockSettings,
         WarrantySettings,
         CallbackSettings,
         ComplaintSettings,
@@ -47,6 +51,8 @@ def test_every_area_has_its_own_row_in_domain_order():
         "core",
         "customers",
         "workorders",
+        "appointments",
+        "stock",
         "warranty",
         "callbacks",
         "complaints",
@@ -60,6 +66,8 @@ def test_each_area_starts_with_the_domain_defaults():
     assert current_settings(ArchiveSettings).sales_documents_due_working_days == 2
     assert current_settings(ArchiveSettings).search_result_limit == 25
     assert current_settings(ServiceSettings).maintenance_interval_km == 5000
+    assert current_settings(AppointmentSettings).target_maintenance_days == 14
+    assert current_settings(StockSettings).purchase_lead_days == 3
     assert current_settings(WarrantySettings).warranty_claim_deadline_days == 7
     assert current_settings(CallbackSettings).callback_3dc_open_day == 3
     assert current_settings(CallbackSettings).contact_limit_per_week == 2

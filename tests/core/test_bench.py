@@ -44,15 +44,34 @@ OPERATIONS = [  # patterns: the card's name says how many visits the chosen card
     r"work-order list \(advisor, month\)",
     "advisor home",
     r"estimate PDF \(render\)",
-    "dispatch board",
-    "job board",
-    "job board refresh",
+    r"appointment board \(busy day\)",
+    "targets: maintenance due",
+    "targets: insurance expiring",
+    "targets: open recommendations",
+    "appointment confirmations",
+    r"appointment stats \(4 weeks\)",
+    r"appointment stats \(a year\)",
+    r"booking form \(tomorrow's slots\)",
     r"stock search \(name\)",
     r"stock search \(number prefix\)",
     "stock below minimum",
     "busy part at a past date",
     r"issue-slip creation \(5 lines\)",
     "work-order parts block",
+    "claim list page 1",
+    r"claim list \(state, month\)",
+    "claim page",
+    r"三包 counts \(\d+ visits\)",
+    r"home \(warranty clerk\)",
+    r"technician's jobs \(tablet\)",
+    "technician's job page",
+    "team lead's check queue",
+    "final QC queue",
+    r"workshop stats \(month\)",
+    r"workshop stats \(year\)",
+    "dispatch board",
+    "job board",
+    "job board refresh",
     r"call queue: next call \+ release",
     r"call queue page \(clerk\)",
     "callbacks: one day's generation",
@@ -87,8 +106,8 @@ def test_bench_seeds_an_empty_database_then_measures_every_operation(small_bench
     assert re.fullmatch(r"seeded in \d+ s", lines[seeded])
     assert re.fullmatch(
         rf"data: {SMALL} customers · \d+ vehicles · \d+ work orders · \d+ lines"
-        r" · \d+ appointments · \d+ targets · \d+ parts · \d+ stock movements · \d+ jobs"
-        r" · \d+ warranty claims · \d+ callbacks",
+        r" · \d+ appointments · \d+ targets · \d+ parts · \d+ stock movements"
+        r" · \d+ warranty claims · \d+ jobs · \d+ callbacks",
         lines[seeded + 1],
     )
     assert lines[seeded + 2].split() == [

@@ -43,6 +43,8 @@ def test_the_page_shows_one_section_per_area_with_its_fields_in_model_order(role
         "经销商信息与营业时间",
         "客户档案规则",
         "维修业务规则",
+        "预约对象规则",
+        "配件库存规则",
         "三包索赔规则",
         "回访规则",
         "投诉规则",

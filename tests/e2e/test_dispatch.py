@@ -88,7 +88,7 @@ def test_the_supervisor_dispatches_by_skill_and_the_job_board_shows_it_without_a
     desk = new_page()
     log_in(desk, supervisor)
     desk.get_by_role("button", name="车间").click()
-    desk.get_by_role("link", name="派工看板").click()
+    desk.locator("#main-menu").get_by_role("link", name="派工看板").click()
     card = desk.locator(f"#order-{order.pk}")
     expect(card).to_contain_text("需要技能:机修")
     expect(card).to_contain_text("粤B8K2Q7")

@@ -36,6 +36,7 @@ from apps.workorders.models import (
 from tests.e2e.conftest import TABLET
 from tests.factories.customers import valid_vin
 from tests.factories.parts import PartFactory
+from tests.factories.stock import issue, receive
 from tests.factories.workorders import (
     CannedJobFactory,
     CannedJobLineFactory,
@@ -220,6 +221,12 @@ def test_a_walk_in_goes_from_reception_to_a_settled_order_and_its_statement_on_a
     approved = list(order.lines.filter(status=LineStatus.APPROVED))
     services.work_order_transition(work_order=order, name="dispatch", by=supervisor)
     services.work_order_transition(work_order=order, name="start", by=technician)
+    # The parts counter receives and issues the approved parts (settlement needs them issued)
+    parts_clerk = role_user("parts")
+    approved_parts = {line: line.quantity for line in approved if line.part_id}
+    for line, quantity in approved_parts.items():
+        receive(line.part, quantity, "10.00", by=parts_clerk)
+    issue(order, approved_parts, by=parts_clerk, technician=technician)
     for line in approved:
         services.line_mark_done(line=line, by=technician)
     services.work_order_transition(work_order=order, name="self_check", by=technician)

@@ -22,6 +22,6 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"生成 {years} 年的演示数据(seed={seed})……")
             seeding.seed_all(run)
-            self.stdout.write(self.style.SUCCESS(f"完成:{','.join(run.summary)}。"))
+            self.stdout.write(self.style.SUCCESS(f"完成:{run.summary_line()}。"))
         for note in run.notes:
             self.stdout.write(note)
