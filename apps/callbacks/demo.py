@@ -12,11 +12,11 @@ after three attempts), not the answers: those arrive with the questionnaire.
 
 import datetime as dt
 import time
+import zlib
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import CharField, DateTimeField, ExpressionWrapper, F, Func, IntegerField
-from django.db.models.functions import Abs, Cast, Concat, Mod
+from django.db.models import DateTimeField, ExpressionWrapper, F
 
 from apps.core import daily_jobs
 from apps.core.calendar import add_months
@@ -72,20 +72,13 @@ def _close(*, before: dt.date, clerk) -> None:
     on its due day, the others done on the day they opened (two set-based UPDATEs)."""
     past = Callback.objects.filter(status=Callback.Status.OPEN, due_on__lt=before)
     # Drawn from what the callback is about, not its id: the same demo whatever ids the
-    # database hands out.
-    drawn = past.annotate(
-        draw=Mod(
-            Abs(
-                Func(
-                    Concat("vehicle__vin", "kind", Cast("due_on", CharField())),
-                    function="hashtext",
-                    output_field=IntegerField(),
-                )
-            ),
-            UNREACHABLE_EVERY,
-        )
-    )
-    past.filter(pk__in=drawn.filter(draw=0).values("pk")).update(
+    # database hands out (crc32: stable across processes, unlike hash()).
+    unreachable = [
+        pk
+        for pk, vin, kind, due_on in past.values_list("pk", "vehicle__vin", "kind", "due_on")
+        if zlib.crc32(f"{vin}{kind}{due_on}".encode()) % UNREACHABLE_EVERY == 0
+    ]
+    past.filter(pk__in=unreachable).update(
         status=Callback.Status.UNREACHABLE,
         attempts=3,
         closed_at=ExpressionWrapper(F("due_on") + GAVE_UP_AT, output_field=DateTimeField()),
