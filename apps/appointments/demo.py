@@ -297,6 +297,8 @@ class Days:
                     advisor = self.rng.choice(self.advisors)
                     if starts_at <= self.run.now:
                         made += self.started(vehicle, day, time, advisor)
+                    elif starts_at <= timezone.now() + dt.timedelta(minutes=1):
+                        continue  # began while the demo was loading: no longer bookable
                     else:
                         made += self.ahead(vehicle, day, time, advisor, offset)
         return made
