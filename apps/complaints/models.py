@@ -142,9 +142,7 @@ class Complaint(TimeStampedModel):
     invalid_reason = models.TextField("不成立说明", blank=True)
     # --- investigated ---
     cause = models.TextField("投诉原因", blank=True)
-    department = models.CharField(
-        "责任部门", max_length=16, choices=Department.choices, blank=True
-    )
+    department = models.CharField("责任部门", max_length=16, choices=Department.choices, blank=True)
     responsible_person = models.CharField("责任人", max_length=60, blank=True)
     solution = models.TextField("处理方案", blank=True)
     # --- approved, carried out and accepted ---

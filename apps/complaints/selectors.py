@@ -45,7 +45,9 @@ def complaint_page(*, pk: int) -> Complaint:
             "approved_by",
         )
         .prefetch_related(
-            Prefetch("steps", queryset=ComplaintStep.objects.select_related("by").order_by("at", "id"))
+            Prefetch(
+                "steps", queryset=ComplaintStep.objects.select_related("by").order_by("at", "id")
+            )
         )
         .get(pk=pk)
     )

@@ -95,7 +95,7 @@ def complaint_create(
     if source_callback is not None:
         channel = Channel.CALLBACK
         if source_callback.customer_id != customer.pk:
-            errors["customer"] = "来源回访不是这位客户的。"
+            raise ValidationError({"customer": "来源回访不是这位客户的。"})
         vehicle = vehicle or source_callback.vehicle
         if work_order is None and source_callback.work_order_id:
             work_order = source_callback.work_order
@@ -178,9 +178,7 @@ def _transition(
     """
     from_status = complaint.status
     if from_status not in transition.sources:
-        raise ValidationError(
-            f"投诉当前为“{S(from_status).label}”,不能“{transition.label}”。"
-        )
+        raise ValidationError(f"投诉当前为“{S(from_status).label}”,不能“{transition.label}”。")
     now = timezone.now()
     values = {name: (now if value is NOW else value) for name, value in extra.items()}
     fresh = Complaint.objects.get(pk=complaint.pk)
@@ -194,9 +192,7 @@ def _transition(
     )
     if not claimed:
         current = Complaint.objects.filter(pk=complaint.pk).values_list("status", flat=True).get()
-        raise ValidationError(
-            f"投诉状态已被他人更新(当前:{S(current).label}),请刷新后再操作。"
-        )
+        raise ValidationError(f"投诉状态已被他人更新(当前:{S(current).label}),请刷新后再操作。")
     complaint.status = transition.target
     for name, value in values.items():
         setattr(complaint, name, value)

@@ -75,9 +75,7 @@ TRANSITIONS = {
             note_label="向客户的解释(必填)",
             style="outline-danger",
         ),
-        Transition(
-            "propose", "提交处理方案", (S.INVESTIGATING,), S.PROPOSED, WORK, via="proposal"
-        ),
+        Transition("propose", "提交处理方案", (S.INVESTIGATING,), S.PROPOSED, WORK, via="proposal"),
         Transition(
             "approve",
             "批准方案",

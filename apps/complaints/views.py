@@ -17,8 +17,14 @@ from apps.core.http import add_service_errors, cursor_param, require_perm
 from apps.customers.models import Customer
 
 from . import selectors, services, transitions
-from .forms import ComplaintCreateForm, ComplaintFilter, EvaluationForm, NoteForm, ProposalForm
-from .forms import ResolutionForm
+from .forms import (
+    ComplaintCreateForm,
+    ComplaintFilter,
+    EvaluationForm,
+    NoteForm,
+    ProposalForm,
+    ResolutionForm,
+)
 from .models import Complaint
 
 P = "complaints."
