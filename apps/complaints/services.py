@@ -254,7 +254,8 @@ def complaint_propose(
         "responsible_person": person,
         "solution": solution,
     }
-    note = f"原因:{cause};责任:{Department(department).label}{' ' + person if person else ''};方案:{solution}"
+    blame = Department(department).label + (f" {person}" if person else "")
+    note = f"原因:{cause};责任:{blame};方案:{solution}"
     with transaction.atomic():
         return _transition(complaint, transition, by=by, note=note, extra=extra)
 
