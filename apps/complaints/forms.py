@@ -83,13 +83,20 @@ class EvaluationForm(OwnMessagesMixin, forms.Form):
 
 class ComplaintFilter(django_filters.FilterSet):
     number = django_filters.CharFilter(label="投诉单号", method="filter_number")
-    status = django_filters.ChoiceFilter(label="状态", choices=Complaint.Status.choices)
-    severity = django_filters.ChoiceFilter(label="严重程度", choices=Severity.choices)
-    category = django_filters.ChoiceFilter(label="类别", choices=Category.choices)
+    status = django_filters.ChoiceFilter(
+        label="状态", choices=Complaint.Status.choices, empty_label="全部"
+    )
+    severity = django_filters.ChoiceFilter(
+        label="严重程度", choices=Severity.choices, empty_label="全部"
+    )
+    category = django_filters.ChoiceFilter(
+        label="类别", choices=Category.choices, empty_label="全部"
+    )
     state = django_filters.ChoiceFilter(
         label="范围",
         choices=(("open", "未结案"), ("overdue", "已逾期"), ("closed", "已结案/不成立")),
         method="filter_state",
+        empty_label="全部",
     )
 
     class Meta:
