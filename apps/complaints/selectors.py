@@ -54,8 +54,19 @@ def complaint_page(*, pk: int) -> Complaint:
 
 
 def overdue_complaints(*, today: dt.date, owner=None, limit: int = 20) -> list[Complaint]:
-    """Open complaints past a deadline, the oldest deadline first (home pages)."""
+    """Open complaints past a deadline, the oldest deadline first (home pages). With
+    `owner`: theirs and those no one has taken yet (not judged: no handler). One query."""
     queryset = complaints_for_list().filter(overdue_q(today))
     if owner is not None:
-        queryset = queryset.filter(owner=owner)
+        queryset = queryset.filter(Q(owner=owner) | Q(owner__isnull=True))
     return list(queryset.order_by("resolve_due_on", "id")[:limit])
+
+
+def complaints_home(*, user, today: dt.date, limit: int = 8) -> list[Complaint] | None:
+    """The 工作台's overdue complaints: every one for a manager, the handler's own (and the
+    unassigned) for the complaint supervisor, None for others (no panel, no query)."""
+    if user.has_perm("complaints.approve_complaint"):
+        return overdue_complaints(today=today, limit=limit)
+    if user.has_perm("complaints.work_complaint"):
+        return overdue_complaints(today=today, owner=user, limit=limit)
+    return None

@@ -197,3 +197,28 @@ def test_the_steps_forms_move_the_complaint_or_answer_in_chinese(role_client):
     assert response.status_code == 422
     assert "您没有“批准方案”的权限。" in html(response)
     assert Complaint.objects.get(pk=complaint.pk).status == S.INVESTIGATING
+
+
+def test_the_home_page_lists_overdue_complaints_for_the_manager_and_the_handler(role_client):
+    worker, other = person("complaint"), person("complaint")
+    with time_machine.travel(FRIDAY, tick=False):
+        mine = complaint_in_state(S.INVESTIGATING, worker=worker)
+        theirs = complaint_in_state(S.INVESTIGATING, worker=other)
+        unjudged = new_complaint(by=person("callback"))
+        on_time = complaint_in_state(S.RESOLVED, worker=worker)
+    with time_machine.travel(TUESDAY + dt.timedelta(days=2), tick=False):  # Thursday
+        client = role_client("manager")  # logged in now: a session does not outlive days
+        manager_home = html(client.get(reverse("dashboard:home")))
+        client.force_login(worker)
+        worker_home = html(client.get(reverse("dashboard:home")))
+        client.force_login(person("callback"))
+        clerk_home = html(client.get(reverse("dashboard:home")))
+
+    panel = manager_home.split('id="home-complaints"')[1]
+    for complaint in (mine, theirs, unjudged):
+        assert complaint.number in panel
+    assert on_time.number not in panel
+    panel = worker_home.split('id="home-complaints"')[1]
+    assert mine.number in panel and unjudged.number in panel
+    assert theirs.number not in panel
+    assert 'id="home-complaints"' not in clerk_home
