@@ -2,11 +2,11 @@
 
 import datetime as dt
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from apps.core.pagination import KeysetPage, keyset_page
 
-from .models import Complaint, ComplaintStep
+from .models import Category, Complaint, ComplaintStep, Department
 
 S = Complaint.Status
 LIST_ORDER = ("-received_at", "-id")  # complaint_received_idx / complaint_status_received_idx
@@ -70,3 +70,46 @@ def complaints_home(*, user, today: dt.date, limit: int = 8) -> list[Complaint] 
     if user.has_perm("complaints.work_complaint"):
         return overdue_complaints(today=today, owner=user, limit=limit)
     return None
+
+
+def complaint_statistics(*, start_at: dt.datetime, end_before: dt.datetime, today: dt.date) -> dict:
+    """The complaints received in [start_at, end_before) counted by category, by
+    responsible department and by cause (the investigation's words, the most frequent
+    first; not yet investigated: empty), with how many are open, overdue, invalid and
+    closed. Two queries (the counts by category × department × status × overdue, and the
+    causes), whatever the number of complaints."""
+    received = Complaint.objects.filter(received_at__gte=start_at, received_at__lt=end_before)
+    rows = list(
+        received.values("category", "department", "status")
+        .annotate(count=Count("id"), overdue=Count("id", filter=overdue_q(today)))
+        .order_by()
+    )
+    by_category = dict.fromkeys(Category.values, 0)
+    by_department = dict.fromkeys([*Department.values, ""], 0)
+    totals = {"all": 0, "open": 0, "overdue": 0, "invalid": 0, "closed": 0}
+    for row in rows:
+        by_category[row["category"]] += row["count"]
+        by_department[row["department"]] += row["count"]
+        totals["all"] += row["count"]
+        totals["overdue"] += row["overdue"]
+        if row["status"] == S.INVALID:
+            totals["invalid"] += row["count"]
+        elif row["status"] == S.CLOSED:
+            totals["closed"] += row["count"]
+        else:
+            totals["open"] += row["count"]
+    causes = list(
+        received.exclude(cause="")
+        .values_list("cause")
+        .annotate(count=Count("id"))
+        .order_by("-count", "cause")[:20]
+    )
+    return {
+        "totals": totals,
+        "by_category": [(Category(key).label, count) for key, count in by_category.items()],
+        "by_department": [
+            (Department(key).label if key else "(尚未调查)", count)
+            for key, count in by_department.items()
+        ],
+        "by_cause": causes,
+    }

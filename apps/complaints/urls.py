@@ -9,6 +9,7 @@ ONE = "<int:pk>/"
 urlpatterns = [
     path("", views.complaint_list, name="list"),
     path("new/", views.complaint_create, name="create"),
+    path("stats/", views.complaint_stats, name="stats"),
     path(ONE, views.complaint_detail, name="detail"),
     path(ONE + "transition/", views.complaint_transition, name="transition"),
     path(ONE + "propose/", views.complaint_propose, name="propose"),

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from apps.callbacks.models import Callback
 from apps.core.http import add_service_errors, cursor_param, require_perm
+from apps.core.periods import PeriodForm
 from apps.customers.models import Customer
 
 from . import selectors, services, transitions
@@ -41,6 +42,20 @@ def complaint_list(request):
         request,
         "complaints/list.html",
         {"filter": filterset, "page": page, "today": timezone.localdate()},
+    )
+
+
+@require_perm(P + "view_complaint")
+def complaint_stats(request):
+    """投诉统计: the period's complaints by category, department and cause."""
+    today = timezone.localdate()
+    form = PeriodForm(request.GET, today=today)
+    period = form.chosen_period()
+    stats = selectors.complaint_statistics(
+        start_at=period.start_at, end_before=period.end_before, today=today
+    )
+    return render(
+        request, "complaints/stats.html", {"form": form, "period": period, "stats": stats}
     )
 
 

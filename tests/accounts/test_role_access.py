@@ -247,6 +247,7 @@ watch_list           .       .          .          .  .     Y        .        . 
 [complaints]
 list                 .       .          .          .  .     .        Y        Y         Y       .
 create               .       .          .          .  .     .        Y        Y         Y       .
+stats                .       .          .          .  .     .        Y        Y         Y       .
 detail               .       .          .          .  .     .        Y        Y         Y       .
 transition           .       .          .          .  .     .        Y        Y         Y       .
 propose              .       .          .          .  .     .        .        Y         .       .
@@ -748,7 +749,7 @@ def _complaints_request(page: str, archive: dict) -> PageRequest:
     the forms' errors (422)."""
     name = page.split(":")[1]
     complaint = archive["complaint"]
-    if name == "list":
+    if name in ("list", "stats"):
         return PageRequest("get", reverse(page), {})
     if name == "create":
         return PageRequest("get", reverse(page), {"customer": archive["customer"].pk})

@@ -222,3 +222,42 @@ def test_the_home_page_lists_overdue_complaints_for_the_manager_and_the_handler(
     assert mine.number in panel and unjudged.number in panel
     assert theirs.number not in panel
     assert 'id="home-complaints"' not in clerk_home
+
+
+@pytest.mark.parametrize("extra", [0, 10])
+def test_the_statistics_count_by_category_department_and_cause_at_constant_queries(
+    role_client, django_assert_num_queries, extra
+):
+    worker, manager = person("complaint"), person("manager")
+    with time_machine.travel(FRIDAY, tick=False):
+        complaint_in_state(S.CLOSED, worker=worker, manager=manager)  # 维修质量, 维修车间
+        complaint_in_state(S.PROPOSED, worker=worker, category="price")
+        complaint_in_state(S.INVALID, worker=worker, category="attitude")
+        for _ in range(extra):
+            new_complaint(by=worker, category="waiting")
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI), tick=False):
+        new_complaint(by=worker)  # next month: outside 2026-11
+        client = role_client("manager")
+        rules_in_cache()
+        # the counts; the causes
+        with django_assert_num_queries(PAGE_QUERIES + 2):
+            response = client.get(
+                reverse("complaints:stats"),
+                {"period": "custom", "start": "2026-11-01", "end": "2026-11-30"},
+            )
+
+    stats = response.context["stats"]
+    assert stats["totals"] == {
+        "all": 3 + extra,
+        "open": 1 + extra,
+        "overdue": 1 + extra,  # by 2026-12-01: the proposal and the unjudged ones are late
+        "invalid": 1,
+        "closed": 1,
+    }
+    by_category = dict(stats["by_category"])
+    assert (by_category["维修质量"], by_category["价格"], by_category["服务态度"]) == (1, 1, 1)
+    assert by_category["等待时间"] == extra
+    by_department = dict(stats["by_department"])
+    assert by_department["维修车间"] == 2 and by_department["(尚未调查)"] == 1 + extra
+    assert stats["by_cause"] == [("机油加注过量", 2)]
+    assert "机油加注过量" in html(response)
