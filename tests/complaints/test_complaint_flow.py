@@ -399,3 +399,44 @@ def test_overdue_flags_the_missed_acknowledgement_and_the_missed_resolution():
         serious.number,
         general.number,
     ]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_supervisors_judging_at_once_judge_once():
+    import threading
+
+    from django.db import connection
+
+    worker = person("complaint")
+    with time_machine.travel(FRIDAY, tick=False):
+        complaint = new_complaint(by=worker)
+    # Both load the complaint as received (what each one's page showed), then press.
+    copies = [Complaint.objects.get(pk=complaint.pk) for _ in range(2)]
+    names = ["judge_valid", "judge_invalid"]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def press(copy, name):
+        try:
+            barrier.wait()
+            services.complaint_transition(complaint=copy, name=name, by=worker, note="说明")
+            outcomes.append(name)
+        except ValidationError as error:
+            outcomes.append(error.messages[0])
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=press, args=pair) for pair in zip(copies, names, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    status = Complaint.objects.get(pk=complaint.pk).status
+    winner = "judge_valid" if status == S.INVESTIGATING else "judge_invalid"
+    assert sorted(outcomes) == sorted(
+        [winner, f"投诉状态已被他人更新(当前:{S(status).label}),请刷新后再操作。"]
+    )
+    assert [step[0] for step in _steps(complaint)] == ["receive", winner]
