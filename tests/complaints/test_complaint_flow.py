@@ -395,10 +395,13 @@ def test_overdue_flags_the_missed_acknowledgement_and_the_missed_resolution():
     assert _overdue_numbers(thursday) == {waiting.number, serious.number, general.number}
     assert not resolved.overdue(thursday)
     assert serious.overdue(tuesday) and not serious.acknowledge_overdue(tuesday)
+    # The handler's: their own and the unassigned (not judged yet), earliest deadline first.
     assert [c.number for c in selectors.overdue_complaints(today=thursday, owner=worker)] == [
         serious.number,
+        waiting.number,
         general.number,
     ]
+    assert selectors.overdue_complaints(today=thursday, owner=person("complaint")) == [waiting]
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
