@@ -13,6 +13,7 @@ urlpatterns = [
     path("parts/", include("apps.parts.urls")),
     path("workshop/", include("apps.workshop.urls")),
     path("callbacks/", include("apps.callbacks.urls")),
+    path("complaints/", include("apps.complaints.urls")),
     path("stock/", include("apps.stock.urls")),
     path("warranty/", include("apps.warranty.urls")),
     path("settings/", include("apps.core.urls")),

@@ -82,3 +82,31 @@ def test_no_app_below_the_stock_imports_it(app):
         if module == "apps.stock" or module.startswith("apps.stock.")
     ]
     assert found == []
+
+
+# The complaints sit above the callbacks (docs/ARCHITECTURE.md): a complaint names the
+# callback it was raised on and schedules its second callback there, so no app below it —
+# callbacks included — may import it; only the top layer (dashboard, reports) reads it.
+BELOW_COMPLAINTS = (
+    "core",
+    "accounts",
+    "customers",
+    "parts",
+    "workorders",
+    "workshop",
+    "appointments",
+    "stock",
+    "warranty",
+    "callbacks",
+)
+
+
+@pytest.mark.parametrize("app", BELOW_COMPLAINTS)
+def test_no_app_below_the_complaints_imports_it(app):
+    found = [
+        f"{path.relative_to(APPS.parent)}:{line} imports {module}"
+        for path in sorted((APPS / app).rglob("*.py"))
+        for line, module in _imported_modules(path)
+        if module == "apps.complaints" or module.startswith("apps.complaints.")
+    ]
+    assert found == []

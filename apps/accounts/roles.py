@@ -86,6 +86,11 @@ CLAIMS = CLAIMS_DESK + (
     WA + "view_warranty_statement",
     WA + "view_warranty_watch",
 )
+# Complaints (DOMAIN.md §6): each move of complaints/transitions.py names one of these.
+# Callback clerks receive complaints; the complaint supervisor works them; the manager
+# approves solutions and may close with a written reason.
+C = "complaints."
+COMPLAINTS_RECEIVE = (C + "view_complaint", C + "add_complaint")
 
 # Parts stock (DOMAIN.md §3 "Parts", apps/stock): the parts clerk keeps it; a manager
 # approves count differences and reads everything; the advisor looks stock up.
@@ -167,9 +172,14 @@ ROLES = (
         + PII
         + SALES_FILES
         + APPOINTMENTS_READ
-        + ("callbacks.view_callitem", "callbacks.work_callitem"),
+        + ("callbacks.view_callitem", "callbacks.work_callitem")
+        + COMPLAINTS_RECEIVE,
     ),
-    Role("complaint", "客服主管", ARCHIVE_READ + PII + SALES_FILES),
+    Role(
+        "complaint",
+        "客服主管",
+        ARCHIVE_READ + PII + SALES_FILES + COMPLAINTS_RECEIVE + (C + "work_complaint",),
+    ),
     Role(
         "manager",
         "售后经理",
@@ -196,7 +206,9 @@ ROLES = (
         + APPOINTMENTS
         + STOCK_READ
         # The service manager follows the claims, the statement and the 三包 warnings.
-        + (WA + "view_warrantyclaim", WA + "view_warranty_statement", WA + "view_warranty_watch"),
+        + (WA + "view_warrantyclaim", WA + "view_warranty_statement", WA + "view_warranty_watch")
+        + COMPLAINTS_RECEIVE
+        + (C + "approve_complaint",),
     ),
     Role(
         "admin",
@@ -239,6 +251,8 @@ NAVIGATION = (
     NavItem("销售档案", "customers:salesfile_list", "customers.view_salesfile", "档案"),
     NavItem("档案导入", "customers:import_list", "customers.import_archive", "档案"),
     NavItem("号码查看记录", "customers:pii_reveal_list", "customers.view_piireveal", "档案"),
+    # Complaints sit with the archive (投诉归档): no extra entry on a tablet's bar.
+    NavItem("投诉", "complaints:list", "complaints.view_complaint", "档案"),
     NavItem("回访拨打", "callbacks:queue", "callbacks.work_callitem"),
     NavItem("维修项目", "catalogue:labour_list", "workorders.view_labouroperation", "目录"),
     NavItem("配件目录", "parts:part_list", "parts.view_part", "目录"),

@@ -11,6 +11,7 @@ from django.db.models import prefetch_related_objects
 from django.shortcuts import render
 from django.utils import timezone
 
+from apps.complaints import selectors as complaint_selectors
 from apps.customers import selectors as customer_selectors
 from apps.stock import selectors as stock_selectors
 from apps.warranty import selectors as warranty_selectors
@@ -68,6 +69,10 @@ def home(request):
         context["recent_imports"] = customer_selectors.import_batches(limit=5)
     # The warranty clerk's deadlines and the 三包 warnings (clerk and service manager).
     context["warranty"] = warranty_selectors.warranty_home(user=user, now=timezone.now())
+    # Overdue complaints: all for the manager, the handler's own for the complaint supervisor.
+    context["overdue_complaints"] = complaint_selectors.complaints_home(
+        user=user, today=timezone.localdate()
+    )
     context["floor_links"] = [
         (label, url, icon)
         for label, url, permission, icon in FLOOR_LINKS

@@ -23,6 +23,7 @@ from django.urls import URLResolver, get_resolver, reverse
 
 from apps.accounts.roles import NAVIGATION, ROLES
 from apps.callbacks.models import CallItem
+from apps.complaints import services as complaint_services
 from apps.core.models import DealershipSettings
 from apps.core.selectors import settings_row_for_edit
 from apps.core.settings import current_settings, forget_cached
@@ -244,6 +245,15 @@ statement_excel      .       .          .          .  .     Y        .        . 
 statement_invoice    .       .          .          .  .     Y        .        .         Y       .
 vehicle_status       Y       .          .          .  .     Y        .        .         Y       .
 watch_list           .       .          .          .  .     Y        .        .         Y       .
+[complaints]
+list                 .       .          .          .  .     .        Y        Y         Y       .
+create               .       .          .          .  .     .        Y        Y         Y       .
+stats                .       .          .          .  .     .        Y        Y         Y       .
+detail               .       .          .          .  .     .        Y        Y         Y       .
+transition           .       .          .          .  .     .        Y        Y         Y       .
+propose              .       .          .          .  .     .        .        Y         .       .
+resolve              .       .          .          .  .     .        .        Y         .       .
+close                .       .          .          .  .     .        .        Y         .       .
 """  # noqa: E501 (the header of role codes is one character too wide)
 # Pages that answer without a session (the login page, and the logo it shows).
 PUBLIC = {"accounts:login", "core:dealership_logo"}
@@ -373,6 +383,14 @@ def archive(user_with_role, settings, tmp_path):
             customer=customer, day=date(2026, 11, 17), due_on=date(2026, 11, 17)
         ),
         "claim": claim,
+        "complaint": complaint_services.complaint_create(
+            by=user_with_role("complaint"),
+            customer=customer,
+            vehicle=vehicle,
+            channel="phone",
+            category="attitude",
+            description="接待态度差",
+        ),
         "document_batch": DocumentBatch.objects.create(
             number="SD20261101", month=date(2026, 11, 1), created_by=clerk
         ),
@@ -452,6 +470,8 @@ def _request(page: str, archive: dict) -> PageRequest:
         return _stock_request(page, archive)
     if page.startswith("warranty:"):
         return _warranty_request(page, archive)
+    if page.startswith("complaints:"):
+        return _complaints_request(page, archive)
     url = reverse(page, args=args.get(page, []))
     if page == "customers:search":
         return PageRequest("get", url, {"q": "王建国"})
@@ -721,6 +741,22 @@ def _warranty_request(page: str, archive: dict) -> PageRequest:
         "": "",
     }[where]
     return PageRequest("post", url, data, status, location)
+
+
+def _complaints_request(page: str, archive: dict) -> PageRequest:
+    """The complaint pages: the list, the create form (GET: the customer's form), the
+    complaint's page; its actions are POSTs of empty forms, answered with the page and
+    the forms' errors (422)."""
+    name = page.split(":")[1]
+    complaint = archive["complaint"]
+    if name in ("list", "stats"):
+        return PageRequest("get", reverse(page), {})
+    if name == "create":
+        return PageRequest("get", reverse(page), {"customer": archive["customer"].pk})
+    url = reverse(page, args=[complaint.pk])
+    if name == "detail":
+        return PageRequest("get", url, {})
+    return PageRequest("post", url, {}, 422)
 
 
 def test_the_matrix_has_a_column_for_every_role_and_a_row_for_every_url_pattern():
@@ -1029,6 +1065,7 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "客户档案",
                 "车辆",
                 "销售档案",
+                "投诉",
                 "回访拨打",
             ],
         ),
@@ -1051,6 +1088,7 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "销售档案",
                 "档案导入",
                 "号码查看记录",
+                "投诉",
                 "维修项目",
                 "配件目录",
                 "库存",
@@ -1088,6 +1126,7 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "客户档案",
                 "车辆",
                 "销售档案",
+                "投诉",
                 "回访拨打",
                 "配件目录",
                 "库存",
