@@ -56,6 +56,9 @@ WORKSHOP_KEEP = tuple(
     for model in ("team", "technician", "bay", "skill", "checkitem")
     for action in ("view", "add", "change")
 )
+# Problems raised by callbacks (问题处理): the clerks, the complaint owner and the manager
+# see them and record the quick handling.
+PROBLEMS = ("callbacks.view_problem", "callbacks.change_problem")
 # Appointments (issue 9): advisors and managers book and move them; callback clerks look.
 A = "appointments."
 APPOINTMENTS_READ = (A + "view_appointment", A + "view_target")
@@ -167,9 +170,10 @@ ROLES = (
         + PII
         + SALES_FILES
         + APPOINTMENTS_READ
-        + ("callbacks.view_callitem", "callbacks.work_callitem"),
+        + ("callbacks.view_callitem", "callbacks.work_callitem")
+        + PROBLEMS,
     ),
-    Role("complaint", "客服主管", ARCHIVE_READ + PII + SALES_FILES),
+    Role("complaint", "客服主管", ARCHIVE_READ + PII + SALES_FILES + PROBLEMS),
     Role(
         "manager",
         "售后经理",
@@ -195,6 +199,7 @@ ROLES = (
         + WORKSHOP_KEEP
         + APPOINTMENTS
         + STOCK_READ
+        + PROBLEMS
         # The service manager follows the claims, the statement and the 三包 warnings.
         + (WA + "view_warrantyclaim", WA + "view_warranty_statement", WA + "view_warranty_watch"),
     ),
@@ -240,6 +245,7 @@ NAVIGATION = (
     NavItem("档案导入", "customers:import_list", "customers.import_archive", "档案"),
     NavItem("号码查看记录", "customers:pii_reveal_list", "customers.view_piireveal", "档案"),
     NavItem("回访拨打", "callbacks:queue", "callbacks.work_callitem"),
+    NavItem("问题处理", "callbacks:problem_list", "callbacks.view_problem"),
     NavItem("维修项目", "catalogue:labour_list", "workorders.view_labouroperation", "目录"),
     NavItem("配件目录", "parts:part_list", "parts.view_part", "目录"),
     NavItem("库存", "stock:stock_list", "stock.view_stock", "配件"),
