@@ -50,7 +50,10 @@ class CallForm(OwnMessagesMixin, forms.Form):
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
             self.fields[prefix + "complaint_department"] = forms.ChoiceField(
-                label="涉及部门", choices=Department.choices, initial=_department_of(callback)
+                label="涉及部门",
+                choices=Department.choices,
+                initial=_department_of(callback),
+                required=False,
             )
             self.fields[prefix + "complaint_serious"] = forms.BooleanField(
                 label="严重", required=False
@@ -109,7 +112,8 @@ class CallForm(OwnMessagesMixin, forms.Form):
             if text:
                 result[callback.pk] = StatedComplaint(
                     text=text,
-                    department=self.cleaned_data[prefix + "complaint_department"],
+                    department=self.cleaned_data.get(prefix + "complaint_department")
+                    or _department_of(callback),
                     serious=bool(self.cleaned_data.get(prefix + "complaint_serious")),
                 )
         return result

@@ -656,7 +656,7 @@ def _apply_outcome(callback, attempt, rules, answers, complaints) -> None:
     elif outcome == CallOutcome.DO_NOT_DISTURB:
         _set(callback, status=Callback.Status.CANCELLED, note=attempt.note, **closed)
     elif outcome == CallOutcome.CALL_BACK:
-        _set(callback, call_back_at=attempt.call_back_at, last_attempt_at=now)
+        _set(callback, call_back_at=attempt.call_back_at)  # the customer answered: no failure
 
 
 def _set(callback: Callback, **changes) -> None:
