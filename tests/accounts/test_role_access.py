@@ -1045,6 +1045,7 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "车辆",
                 "销售档案",
                 "回访拨打",
+                "问题处理",
             ],
         ),
         (
@@ -1066,6 +1067,7 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "销售档案",
                 "档案导入",
                 "号码查看记录",
+                "问题处理",
                 "维修项目",
                 "配件目录",
                 "库存",
@@ -1104,6 +1106,7 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "车辆",
                 "销售档案",
                 "回访拨打",
+                "问题处理",
                 "配件目录",
                 "库存",
                 "出库",

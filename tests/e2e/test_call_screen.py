@@ -69,7 +69,7 @@ def test_a_clerk_works_a_satisfied_and_an_unhappy_call(
     page.locator("label", has_text="已接通").click()
     screenshot(page, "call-screen-tablet")
     page.get_by_role("button", name="保存本次回访").click()
-    expect(page.locator(".alert")).to_contain_text("已保存:王建国 · 已接通")
+    expect(page.get_by_text("已保存:王建国 · 已接通。")).to_be_visible()
     assert Callback.objects.get(customer=happy).status == "done"
     assert not Problem.objects.exists()
 
@@ -80,7 +80,7 @@ def test_a_clerk_works_a_satisfied_and_an_unhappy_call(
     page.get_by_label("客户意见(原话记录)").fill("异响还在")
     page.locator("label", has_text="已接通").click()
     page.get_by_role("button", name="保存本次回访").click()
-    expect(page.locator(".alert")).to_contain_text("已保存:李秀英")
+    expect(page.get_by_text("已保存:李秀英 · 已接通。")).to_be_visible()
 
     # Then a problem waits on 问题处理 for the workshop
     problem = Problem.objects.get()
