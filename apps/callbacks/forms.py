@@ -134,9 +134,9 @@ def _question_field(question) -> forms.Field:
             label=question.text, choices=YES_NO_CHOICES, required=False, widget=forms.RadioSelect
         )
     assert question.kind == WORDS
-    return forms.CharField(
-        label=question.text, required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    # Rendered under the question's own heading: the textarea names it for screen readers.
+    attrs = {"rows": 2, "class": "form-control", "aria-label": question.text}
+    return forms.CharField(label=question.text, required=False, widget=forms.Textarea(attrs))
 
 
 def _department_of(callback) -> str:
