@@ -36,6 +36,7 @@ from apps.core.services import area_settings_save
 from apps.core.settings import current_settings
 from apps.customers.models import Customer
 from apps.workorders.models import WorkOrder
+from tests.core.test_csp_templates import _problems as inline_code_problems
 from tests.factories.accounts import UserFactory
 from tests.factories.callbacks import delivered_order, new_car_sale
 from tests.factories.clock import local_datetime
@@ -520,6 +521,7 @@ def test_the_clerk_works_a_call_on_the_page(role_client, settings_row):
     page = client.get(screen).content.decode()
     assert "3DC 维修回访问卷" in page and "139****5678" in page and "13912345678" not in page
     assert "维修质量满意吗?" in page and "喷漆质量" not in page
+    assert inline_code_problems(page) == []  # CSP: no inline scripts or handlers
     callback = the_callback(customer)
     form = {f"cb{callback.pk}_{code}": score for code, score in ALL_FIVES.items()}
 
