@@ -56,6 +56,9 @@ WORKSHOP_KEEP = tuple(
     for model in ("team", "technician", "bay", "skill", "checkitem")
     for action in ("view", "add", "change")
 )
+# Problems raised by callbacks (问题处理): the clerks, the complaint owner and the manager
+# see them and record the quick handling.
+PROBLEMS = ("callbacks.view_problem", "callbacks.change_problem")
 # Appointments (issue 9): advisors and managers book and move them; callback clerks look.
 A = "appointments."
 APPOINTMENTS_READ = (A + "view_appointment", A + "view_target")
@@ -173,12 +176,13 @@ ROLES = (
         + SALES_FILES
         + APPOINTMENTS_READ
         + ("callbacks.view_callitem", "callbacks.work_callitem")
-        + COMPLAINTS_RECEIVE,
+        + COMPLAINTS_RECEIVE
+        + PROBLEMS,
     ),
     Role(
         "complaint",
         "客服主管",
-        ARCHIVE_READ + PII + SALES_FILES + COMPLAINTS_RECEIVE + (C + "work_complaint",),
+        ARCHIVE_READ + PII + SALES_FILES + COMPLAINTS_RECEIVE + (C + "work_complaint",) + PROBLEMS,
     ),
     Role(
         "manager",
@@ -205,6 +209,7 @@ ROLES = (
         + WORKSHOP_KEEP
         + APPOINTMENTS
         + STOCK_READ
+        + PROBLEMS
         # The service manager follows the claims, the statement and the 三包 warnings.
         + (WA + "view_warrantyclaim", WA + "view_warranty_statement", WA + "view_warranty_watch")
         + COMPLAINTS_RECEIVE
@@ -254,6 +259,7 @@ NAVIGATION = (
     # Complaints sit with the archive (投诉归档): no extra entry on a tablet's bar.
     NavItem("投诉", "complaints:list", "complaints.view_complaint", "档案"),
     NavItem("回访拨打", "callbacks:queue", "callbacks.work_callitem"),
+    NavItem("问题处理", "callbacks:problem_list", "callbacks.view_problem"),
     NavItem("维修项目", "catalogue:labour_list", "workorders.view_labouroperation", "目录"),
     NavItem("配件目录", "parts:part_list", "parts.view_part", "目录"),
     NavItem("库存", "stock:stock_list", "stock.view_stock", "配件"),

@@ -35,6 +35,7 @@ JOBS = [
             "do_not_call": "免打扰未排",
             "contact_limit": "超每周联系上限未排",
             "weekend_only": "仅周末联系未排",
+            "call_back_later": "约定改日回拨未排",
         },
     ),
 ]

@@ -181,6 +181,8 @@ class Callback(TimeStampedModel):
         related_name="+",
     )
     is_problem = models.BooleanField("问题客户", default=False)
+    outcome = models.CharField("回访结果", max_length=16, blank=True)  # CallOutcome, when closed
+    note = models.TextField("回访备注", blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "回访"
@@ -287,6 +289,11 @@ class CallItem(TimeStampedModel):
     )
     claimed_at = models.DateTimeField("领取时间", null=True, blank=True)
     done_at = models.DateTimeField("拨打完成时间", null=True, blank=True)
+    # The call's outcome (CallOutcome) once done; a failed call does not count towards the
+    # contact limit. `call_back_at`: the customer asked to be called at this time today,
+    # so the item is offered again from then on.
+    outcome = models.CharField("拨打结果", max_length=16, blank=True)
+    call_back_at = models.DateTimeField("约定回拨时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "回访队列"
@@ -309,3 +316,156 @@ class CallItem(TimeStampedModel):
 
     def __str__(self):
         return f"{self.day:%Y-%m-%d} · {self.customer_id}"
+
+
+class CallOutcome(models.TextChoices):
+    """What one call attempt came to (DOMAIN.md §5)."""
+
+    REACHED = "reached", "已接通"
+    NO_ANSWER = "no_answer", "无人接听"
+    BUSY = "busy", "占线"
+    WRONG_NUMBER = "wrong_number", "号码错误"
+    REFUSED = "refused", "拒绝回访"
+    CALL_BACK = "call_back", "约定回拨"
+    DO_NOT_DISTURB = "do_not_disturb", "要求免打扰"
+
+
+# Attempts that did not reach the customer: they count towards the unreachable rule and
+# not towards the contact limit.
+FAILED_OUTCOMES = (CallOutcome.NO_ANSWER, CallOutcome.BUSY, CallOutcome.WRONG_NUMBER)
+
+
+class CallAttempt(models.Model):
+    """One call placed from the call screen (who, when, what came of it): append-only.
+
+    One call covers every callback of its queue item (one call per customer per day), so
+    an attempt belongs to the item; `callbacks` lists those it was about.
+    """
+
+    item = models.ForeignKey(
+        CallItem, verbose_name="回访队列", on_delete=models.PROTECT, related_name="attempts"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="call_attempts"
+    )
+    callbacks = models.ManyToManyField(
+        Callback, verbose_name="回访事项", related_name="call_attempts"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="回访人", on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField("拨打时间")
+    outcome = models.CharField("结果", max_length=16, choices=CallOutcome.choices)
+    call_back_at = models.DateTimeField("约定回拨时间", null=True, blank=True)
+    note = models.TextField("备注", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "拨打记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "-at"], name="callattempt_customer_idx")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} · {self.get_outcome_display()}"
+
+
+class CallAnswer(models.Model):
+    """One answer of a reached callback's questionnaire (questionnaires.py), kept with the
+    questionnaire's version and the question's department as they were when asked: a new
+    version changes neither old answers nor the satisfaction computed from them."""
+
+    callback = models.ForeignKey(
+        Callback, verbose_name="回访", on_delete=models.CASCADE, related_name="answers"
+    )
+    version = models.CharField("问卷版本", max_length=20)
+    code = models.CharField("题目", max_length=20)
+    department = models.CharField("部门", max_length=12)
+    score = models.PositiveSmallIntegerField("评分(1-5)", null=True, blank=True)
+    yes = models.BooleanField("是/否", null=True, blank=True)
+    text = models.TextField("客户原话", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "回访答案"
+        ordering = ["callback", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["callback", "code"], name="callanswer_once_per_code"),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=1, score__lte=5),
+                name="callanswer_score_1_to_5",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.callback_id} · {self.code}"
+
+
+class Department(models.TextChoices):
+    """Who answers for a questionnaire item or a problem (DOMAIN.md §5)."""
+
+    FRONT_DESK = "front_desk", "前台"
+    WORKSHOP = "workshop", "车间"
+    CASHIER = "cashier", "收银"
+    PARTS = "parts", "配件"
+    BODY_PAINT = "body_paint", "钣喷"
+    WASH = "wash", "洗车"
+    SALES = "sales", "销售"
+    OVERALL = "overall", "总体"
+
+
+class Problem(TimeStampedModel):
+    """A problem raised by a callback (问题客户, DOMAIN.md §5): a scored answer ≤ 3 or a
+    complaint the customer stated. Worked on 问题处理 with the quick-handling form
+    (快速处理表: department, person, due date, what was done, result) and closed, or
+    escalated to a complaint (the complaints app calls services.problem_mark_escalated).
+    When the last open problem of a callback closes, its second callback is scheduled."""
+
+    class Severity(models.TextChoices):
+        NORMAL = "normal", "一般"
+        SERIOUS = "serious", "严重"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待处理"
+        CLOSED = "closed", "已处理"
+        ESCALATED = "escalated", "已转投诉"
+
+    callback = models.ForeignKey(
+        Callback, verbose_name="回访", on_delete=models.PROTECT, related_name="problems"
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="problems"
+    )
+    question = models.CharField("题目", max_length=20, blank=True)  # blank: a stated complaint
+    score = models.PositiveSmallIntegerField("评分", null=True, blank=True)
+    what = models.TextField("问题")
+    department = models.CharField("责任部门", max_length=12, choices=Department.choices)
+    severity = models.CharField(
+        "严重程度", max_length=8, choices=Severity.choices, default=Severity.NORMAL
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.OPEN)
+    responsible = models.CharField("责任人", max_length=30, blank=True)
+    due_on = models.DateField("处理期限", null=True, blank=True)
+    action = models.TextField("处理措施", blank=True)
+    result = models.TextField("处理结果", blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField("处理时间", null=True, blank=True)
+    complaint_id = models.PositiveIntegerField("投诉单", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "回访问题"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=models.Q(status="open"),
+                name="problem_open_idx",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_department_display()} · {self.what[:20]}"

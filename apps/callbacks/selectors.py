@@ -1,17 +1,24 @@
-"""Reads of the callbacks area: the call queue's state and one queue item with what the
-clerk needs to see (its callbacks, the customer's cars, the repairs they declined)."""
+"""Reads of the callbacks area: the call queue's state, one queue item with what the clerk
+needs to see (its callbacks, the customer's cars, the repairs they declined), the call
+screen (the visits and sales asked about, the customer's earlier callbacks, calls and
+problems) and the problems' list."""
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from apps.core.pagination import KeysetPage, keyset_page
 from apps.core.settings import current_settings
-from apps.workorders.models import Recommendation
+from apps.workorders.models import Recommendation, WorkOrderLine
+from apps.workshop.models import Job
 
 from .calling_hours import callable_now, calling_resumes_at
-from .models import Callback, CallbackSettings, CallItem
+from .models import CallAttempt, Callback, CallbackSettings, CallItem, Problem
+
+HISTORY_ROWS = 10  # earlier callbacks, calls and problems shown on the call screen
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,14 @@ def call_item_for(*, pk: int) -> CallItem:
 
 def call_held_by(*, user, now: dt.datetime) -> CallItem | None:
     """The item `user` holds now (claimed today, not expired), with its details."""
+    pk = call_held_by_pk(user=user, now=now)
+    return None if pk is None else call_item_for(pk=pk)
+
+
+def call_held_by_pk(*, user, now: dt.datetime) -> int | None:
+    """The pk of the item `user` holds now (claimed today, not expired)."""
     rules = current_settings(CallbackSettings)
-    pk = (
+    return (
         CallItem.objects.filter(
             day=timezone.localdate(now),
             status=CallItem.Status.CLAIMED,
@@ -84,4 +97,92 @@ def call_held_by(*, user, now: dt.datetime) -> CallItem | None:
         .values_list("pk", flat=True)
         .first()
     )
-    return None if pk is None else call_item_for(pk=pk)
+
+
+def call_screen(*, pk: int) -> CallItem:
+    """The call screen's item: `call_item_for`, and for each callback the work order asked
+    about with its lines, advisor and technicians (or the sales file); the customer's
+    earlier callbacks, calls and problems (the latest HISTORY_ROWS each). A fixed number of
+    queries, however many callbacks, lines or earlier calls."""
+    item = (
+        CallItem.objects.select_related("customer", "claimed_by")
+        .prefetch_related(
+            Prefetch(
+                "callbacks",
+                queryset=Callback.objects.select_related(
+                    "vehicle", "work_order__advisor", "sales_file", "parent"
+                )
+                .prefetch_related(
+                    Prefetch(
+                        "work_order__lines",
+                        queryset=WorkOrderLine.objects.order_by("id"),
+                    ),
+                    Prefetch(
+                        "work_order__jobs",
+                        queryset=Job.objects.select_related("technician__user").order_by("id"),
+                    ),
+                )
+                .order_by("due_on", "id"),
+            )
+        )
+        .get(pk=pk)
+    )
+    callbacks = list(item.callbacks.all())
+    for callback in callbacks:
+        order = callback.work_order
+        callback.technicians = (
+            sorted({str(job.technician) for job in order.jobs.all()}) if order else []
+        )
+    item.open_callbacks = [c for c in callbacks if c.status == Callback.Status.OPEN]
+    vehicles = {callback.vehicle_id for callback in callbacks}
+    item.declined = list(
+        Recommendation.objects.filter(vehicle_id__in=vehicles, status=Recommendation.Status.OPEN)
+        .select_related("vehicle")
+        .order_by("-created_at", "-id")
+    )
+    item.earlier_callbacks = list(
+        Callback.objects.filter(customer_id=item.customer_id)
+        .exclude(status=Callback.Status.OPEN)
+        .select_related("vehicle", "closed_by")
+        .order_by("-closed_at", "-id")[:HISTORY_ROWS]
+    )
+    item.earlier_calls = list(
+        CallAttempt.objects.filter(customer_id=item.customer_id)
+        .select_related("by")
+        .order_by("-at", "-id")[:HISTORY_ROWS]
+    )
+    item.problems = list(
+        Problem.objects.filter(customer_id=item.customer_id).order_by("-created_at", "-id")[
+            :HISTORY_ROWS
+        ]
+    )
+    return item
+
+
+def problems(*, base: QuerySet[Problem], after: str | None, before: str | None) -> KeysetPage:
+    """One page of problems (the filtered `base`), newest first, with the customer, the
+    callback and who handled it; each row knows its escalation link (`escalate_url`)."""
+    page = keyset_page(
+        base.select_related("customer", "callback", "handled_by"),
+        order=("-id",),
+        after=after,
+        before=before,
+    )
+    for problem in page.rows:
+        problem.escalate_url = escalate_url(problem)
+    return page
+
+
+def escalate_url(problem: Problem) -> str | None:
+    """Where an open problem becomes a complaint (the complaints app's page), or None when
+    that app offers no such page."""
+    if problem.status != Problem.Status.OPEN:
+        return None
+    try:
+        return reverse("complaints:create_from_problem", args=[problem.pk])
+    except NoReverseMatch:
+        return None
+
+
+def problem_for(*, pk: int) -> Problem:
+    return Problem.objects.select_related("customer", "callback__vehicle", "handled_by").get(pk=pk)

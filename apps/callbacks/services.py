@@ -1,5 +1,6 @@
-"""Writes of the callbacks area: the generator of every callback kind (DOMAIN.md §5) and the
-second callback after a resolved problem.
+"""Writes of the callbacks area: the generator of every callback kind (DOMAIN.md §5), the
+second callback after a resolved problem, the call queue, the call screen's record of a
+call (`call_record`: the attempt, the answers, the problems) and the problems' handling.
 
 The generator is set-based: per kind one query reads the events whose window (opens …
 due) meets the days asked for and that have no callback of that kind yet, and one
@@ -31,7 +32,17 @@ from apps.customers.models import Customer, SalesFile
 from apps.workorders.models import WorkOrder
 
 from .calling_hours import callable_now
-from .models import Callback, CallbackSettings, CallItem
+from .models import (
+    FAILED_OUTCOMES,
+    CallAnswer,
+    CallAttempt,
+    Callback,
+    CallbackSettings,
+    CallItem,
+    CallOutcome,
+    Problem,
+)
+from .questionnaires import SCORE, WORDS, YES_NO, questionnaire_for, visit_conditions
 
 Kind = Callback.Kind
 INSERT_BATCH = 2000  # rows per INSERT statement
@@ -385,6 +396,7 @@ def call_queue_build(*, on: dt.date) -> dict[str, int]:
         CallItem.objects.filter(
             day__gte=on - dt.timedelta(days=6), day__lt=on, status=CallItem.Status.DONE
         )
+        .exclude(outcome__in=FAILED_OUTCOMES)  # a call nobody answered is no contact
         .values("customer_id")
         .annotate(calls=Count("id"))
         .values_list("customer_id", "calls")
@@ -392,7 +404,8 @@ def call_queue_build(*, on: dt.date) -> dict[str, int]:
     weekend = on.weekday() >= 5
     reasons: dict[int, list[tuple[int, dt.date]]] = {}
     preferred: dict[int, str] = {}
-    skipped = {"do_not_call": 0, "contact_limit": 0, "weekend_only": 0}
+    call_back_at: dict[int, dt.datetime] = {}
+    skipped = {"do_not_call": 0, "contact_limit": 0, "weekend_only": 0, "call_back_later": 0}
     rows = (
         Callback.objects.filter(status=Callback.Status.OPEN, opens_on__lte=on)
         .exclude(kind__in=NOT_IN_CLERKS_QUEUE)
@@ -402,10 +415,14 @@ def call_queue_build(*, on: dt.date) -> dict[str, int]:
             "due_on",
             "customer__do_not_call",
             "customer__preferred_contact_time",
+            "call_back_at",
         )
     )
-    for pk, customer_id, due_on, do_not_call, preferred_time in rows:
-        if do_not_call:
+    for pk, customer_id, due_on, do_not_call, preferred_time, back_at in rows:
+        back_on = timezone.localdate(back_at) if back_at else None
+        if back_on and back_on > on:
+            skipped["call_back_later"] += 1  # the customer asked to be called another day
+        elif do_not_call:
             skipped["do_not_call"] += 1
         elif calls_this_week.get(customer_id, 0) >= rules.contact_limit_per_week:
             skipped["contact_limit"] += 1
@@ -414,6 +431,8 @@ def call_queue_build(*, on: dt.date) -> dict[str, int]:
         else:
             reasons.setdefault(customer_id, []).append((pk, due_on))
             preferred[customer_id] = preferred_time
+            if back_on == on:  # called from the time the customer asked for
+                call_back_at[customer_id] = max(back_at, call_back_at.get(customer_id, back_at))
     with transaction.atomic():
         CallItem.objects.bulk_create(
             [
@@ -422,6 +441,7 @@ def call_queue_build(*, on: dt.date) -> dict[str, int]:
                     day=on,
                     due_on=min(due for _pk, due in callbacks),
                     preferred_time=preferred[customer_id],
+                    call_back_at=call_back_at.get(customer_id),
                 )
                 for customer_id, callbacks in reasons.items()
             ],
@@ -451,11 +471,13 @@ def call_queue_build(*, on: dt.date) -> dict[str, int]:
 
 
 def _claimable(*, now: dt.datetime, rules):
-    """Today's items no one holds: waiting, or claimed longer ago than the expiry."""
+    """Today's items no one holds: waiting, or claimed longer ago than the expiry (and not
+    before the time the customer asked to be called back)."""
     expired = now - dt.timedelta(minutes=rules.callback_claim_minutes)
     return CallItem.objects.filter(
         Q(status=CallItem.Status.WAITING)
         | Q(status=CallItem.Status.CLAIMED, claimed_at__lt=expired),
+        Q(call_back_at__isnull=True) | Q(call_back_at__lte=now),
         day=timezone.localdate(now),
     )
 
@@ -512,3 +534,242 @@ def call_release(*, item: CallItem, by) -> None:
     ).update(status=CallItem.Status.WAITING, claimed_by=None, claimed_at=None)
     if not released:
         raise ValidationError("这条回访不在您名下(可能已超时释放或被他人领取)。")
+
+
+# --- the call screen -----------------------------------------------------------------------
+
+PROBLEM_SCORE = 3  # a scored answer at or below this makes a problem (DOMAIN §5)
+SERIOUS_SCORE = 1  # ... a serious one at or below this
+
+
+@dataclass(frozen=True)
+class StatedComplaint:
+    """A complaint the customer stated on the call, about one callback's visit or sale."""
+
+    text: str
+    department: str
+    serious: bool = False
+
+
+def _not_yours() -> ValidationError:
+    return ValidationError("这条回访不在您名下(可能已超时释放或被他人领取)。")
+
+
+def call_record(
+    *,
+    item: CallItem,
+    by,
+    outcome: str,
+    answers: dict[int, dict[str, object]] | None = None,
+    complaints: dict[int, StatedComplaint] | None = None,
+    note: str = "",
+    call_back_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> CallAttempt:
+    """Record one call of the item `by` holds, and finish or requeue the item.
+
+    `answers` (reached only): per callback pk, its questionnaire's answers by question
+    code (a score 1-5, True/False, or the customer's words); `complaints`: per callback pk,
+    a complaint the customer stated. Outcomes (DOMAIN §5):
+    - reached: every open callback of the item is done with its answers; any score ≤ 3 or
+      a stated complaint opens a Problem and marks the callback a problem;
+    - no answer / busy / wrong number: each callback counts a failed attempt (once per
+      day); at the settings' attempts, on different days, it closes as unreachable;
+      otherwise tomorrow's queue offers it again;
+    - refused: done without answers; do not disturb: the customer is never called again
+      and the callbacks are cancelled;
+    - call back at: today, the item returns to the queue from that time; another day, the
+      callbacks wait for that day's queue.
+    The item and its callbacks are locked (SELECT … FOR UPDATE) for the whole write: of
+    two clerks finishing one item, the second finds it no longer theirs.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    answers, complaints = answers or {}, complaints or {}
+    if outcome not in CallOutcome.values:
+        raise ValidationError("请选择拨打结果。")
+    if outcome == CallOutcome.CALL_BACK and (call_back_at is None or call_back_at <= now):
+        raise ValidationError("请填写晚于现在的约定回拨时间。")
+    rules = current_settings(CallbackSettings)
+    with transaction.atomic():
+        locked = CallItem.objects.select_for_update().filter(pk=item.pk).first()
+        held = locked is not None and locked.status == CallItem.Status.CLAIMED
+        if not held or locked.claimed_by_id != by.pk:
+            raise _not_yours()
+        callbacks = list(
+            Callback.objects.select_for_update(of=("self",))
+            .select_related("work_order")
+            .filter(call_items=locked, status=Callback.Status.OPEN)
+            .order_by("pk")
+        )
+        attempt = CallAttempt.objects.create(
+            item=locked,
+            customer_id=locked.customer_id,
+            by=by,
+            at=now,
+            outcome=outcome,
+            call_back_at=call_back_at if outcome == CallOutcome.CALL_BACK else None,
+            note=note,
+        )
+        attempt.callbacks.set(callbacks)
+        for callback in callbacks:
+            _apply_outcome(callback, attempt, rules, answers, complaints)
+        if outcome == CallOutcome.DO_NOT_DISTURB:
+            Customer.objects.filter(pk=locked.customer_id).update(do_not_call=True, updated_at=now)
+        if outcome == CallOutcome.CALL_BACK and timezone.localdate(call_back_at) == today:
+            locked.status, locked.call_back_at = CallItem.Status.WAITING, call_back_at
+            locked.claimed_by, locked.claimed_at = None, None
+        else:
+            locked.status, locked.done_at, locked.outcome = CallItem.Status.DONE, now, outcome
+        locked.save(
+            update_fields=[
+                "status",
+                "claimed_by",
+                "claimed_at",
+                "call_back_at",
+                "done_at",
+                "outcome",
+                "updated_at",
+            ]
+        )
+    return attempt
+
+
+def _apply_outcome(callback, attempt, rules, answers, complaints) -> None:
+    now, outcome = attempt.at, attempt.outcome
+    closed = {"closed_at": now, "closed_by": attempt.by, "outcome": outcome}
+    if outcome == CallOutcome.REACHED:
+        _record_answers(callback, answers.get(callback.pk, {}), complaints.get(callback.pk))
+        _set(callback, status=Callback.Status.DONE, note=attempt.note, **closed)
+    elif outcome in FAILED_OUTCOMES:
+        first_today = callback.last_attempt_at is None or timezone.localdate(
+            callback.last_attempt_at
+        ) != timezone.localdate(now)
+        attempts = callback.attempts + (1 if first_today else 0)
+        changes = {"attempts": attempts, "last_attempt_at": now}
+        if attempts >= rules.callback_max_attempts:
+            changes |= {"status": Callback.Status.UNREACHABLE, **closed}
+            changes["outcome"] = CallOutcome.NO_ANSWER if outcome == CallOutcome.BUSY else outcome
+        _set(callback, **changes)
+    elif outcome == CallOutcome.REFUSED:
+        _set(callback, status=Callback.Status.DONE, note=attempt.note, **closed)
+    elif outcome == CallOutcome.DO_NOT_DISTURB:
+        _set(callback, status=Callback.Status.CANCELLED, note=attempt.note, **closed)
+    elif outcome == CallOutcome.CALL_BACK:
+        _set(callback, call_back_at=attempt.call_back_at)  # the customer answered: no failure
+
+
+def _set(callback: Callback, **changes) -> None:
+    for name, value in changes.items():
+        setattr(callback, name, value)
+    callback.save(update_fields=[*changes, "updated_at"])
+
+
+def _record_answers(callback: Callback, given: dict, stated: StatedComplaint | None) -> None:
+    """Check the answers against the callback's questionnaire, store them with its version,
+    and open a problem for each score ≤ 3 and for a stated complaint."""
+    questionnaire = questionnaire_for(callback)
+    rows, problems = [], []
+    for question in questionnaire.questions_for(visit_conditions(callback)):
+        value = given.get(question.code)
+        if value in (None, ""):
+            if question.kind == SCORE:
+                raise ValidationError(f"请为“{question.text}”打分(1-5 分)。")
+            continue
+        row = CallAnswer(
+            callback=callback,
+            version=questionnaire.version,
+            code=question.code,
+            department=question.department,
+        )
+        if question.kind == SCORE:
+            if value not in (1, 2, 3, 4, 5):
+                raise ValidationError(f"“{question.text}”的评分必须是 1-5 分。")
+            row.score = value
+            if value <= PROBLEM_SCORE:
+                problems.append(
+                    Problem(
+                        question=question.code,
+                        score=value,
+                        what=f"{question.text} {value} 分",
+                        department=question.department,
+                        severity=Problem.Severity.SERIOUS
+                        if value <= SERIOUS_SCORE
+                        else Problem.Severity.NORMAL,
+                    )
+                )
+        elif question.kind == YES_NO:
+            row.yes = bool(value)
+        elif question.kind == WORDS:
+            row.text = str(value).strip()
+        rows.append(row)
+    words = next((row.text for row in rows if row.text), "")
+    if stated is not None and stated.text.strip():
+        problems.append(
+            Problem(
+                what=stated.text.strip(),
+                department=stated.department,
+                severity=Problem.Severity.SERIOUS if stated.serious else Problem.Severity.NORMAL,
+            )
+        )
+    CallAnswer.objects.bulk_create(rows)
+    for problem in problems:
+        problem.callback, problem.customer_id = callback, callback.customer_id
+        if words and problem.question:
+            problem.what = f"{problem.what};客户原话:{words}"
+    Problem.objects.bulk_create(problems)
+    callback.is_problem = bool(problems)
+    callback.save(update_fields=["is_problem", "updated_at"])
+
+
+# --- problems (问题处理) ---------------------------------------------------------------------
+
+
+def problem_handle(
+    *,
+    problem: Problem,
+    by,
+    department: str,
+    responsible: str,
+    due_on: dt.date | None,
+    action: str,
+    result: str,
+    now: dt.datetime | None = None,
+) -> Problem:
+    """The quick-handling form (快速处理表): who answers for the problem, what was done and
+    its result; the problem closes. When the callback has no open problem left, its second
+    callback (二次回访) is scheduled."""
+    now = now or timezone.now()
+    if not action.strip() or not result.strip():
+        raise ValidationError("请填写处理措施和处理结果。")
+    with transaction.atomic():
+        locked = Problem.objects.select_for_update().select_related("callback").get(pk=problem.pk)
+        if locked.status != Problem.Status.OPEN:
+            raise ValidationError("该问题已处理或已转投诉。")
+        locked.department, locked.responsible, locked.due_on = department, responsible, due_on
+        locked.action, locked.result = action.strip(), result.strip()
+        locked.status, locked.handled_by, locked.handled_at = Problem.Status.CLOSED, by, now
+        locked.save()
+        still_open = Problem.objects.filter(
+            callback_id=locked.callback_id, status=Problem.Status.OPEN
+        ).exists()
+        if not still_open:
+            callback_schedule_second(parent=locked.callback, resolved_on=timezone.localdate(now))
+    return locked
+
+
+def problem_mark_escalated(*, problem: Problem, complaint_id: int, by, now=None) -> Problem:
+    """The complaints app made complaint `complaint_id` of this problem: the problem leaves
+    the quick-handling list (the complaint's closed loop takes over, its resolution
+    schedules the second callback). Idempotent for the same complaint."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Problem.objects.select_for_update().get(pk=problem.pk)
+        if locked.status == Problem.Status.ESCALATED and locked.complaint_id == complaint_id:
+            return locked
+        if locked.status != Problem.Status.OPEN:
+            raise ValidationError("该问题已处理或已转投诉,不能再转投诉。")
+        locked.status, locked.complaint_id = Problem.Status.ESCALATED, complaint_id
+        locked.handled_by, locked.handled_at = by, now
+        locked.save()
+    return locked

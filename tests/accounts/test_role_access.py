@@ -22,7 +22,7 @@ from django.db import transaction
 from django.urls import URLResolver, get_resolver, reverse
 
 from apps.accounts.roles import NAVIGATION, ROLES
-from apps.callbacks.models import CallItem
+from apps.callbacks.models import Callback, CallItem, Problem
 from apps.complaints import services as complaint_services
 from apps.core.models import DealershipSettings
 from apps.core.selectors import settings_row_for_edit
@@ -114,6 +114,9 @@ job_run_list         .       .          .          .  .     .        .        . 
 queue                .       .          .          .  .     .        Y        .         .       .
 queue_next           .       .          .          .  .     .        Y        .         .       .
 queue_release        .       .          .          .  .     .        Y        .         .       .
+call_screen          .       .          .          .  .     .        Y        .         .       .
+problem_list         .       .          .          .  .     .        Y        Y         Y       .
+problem_handle       .       .          .          .  .     .        Y        Y         Y       .
 [workorders]
 reception            Y       .          .          .  .     .        .        .         Y       .
 reception_walk_in    Y       .          .          .  .     .        .        .         Y       .
@@ -382,6 +385,20 @@ def archive(user_with_role, settings, tmp_path):
         "call_item": CallItem.objects.create(
             customer=customer, day=date(2026, 11, 17), due_on=date(2026, 11, 17)
         ),
+        "problem": Problem.objects.create(
+            callback=Callback.objects.create(
+                kind=Callback.Kind.SERVICE_3DC,
+                customer=customer,
+                vehicle=vehicle,
+                work_order=work_order,
+                event_on=date(2026, 11, 14),
+                opens_on=date(2026, 11, 17),
+                due_on=date(2026, 11, 19),
+            ),
+            customer=customer,
+            what="维修质量 2 分",
+            department="workshop",
+        ),
         "claim": claim,
         "complaint": complaint_services.complaint_create(
             by=user_with_role("complaint"),
@@ -433,6 +450,8 @@ def _request(page: str, archive: dict) -> PageRequest:
         "customers:salesfile_unreceive": [sales_file.pk, SalesFile.Document.INVOICE],
         "customers:import_detail": [archive["batch"].pk],
         "callbacks:queue_release": [archive["call_item"].pk],
+        "callbacks:call_screen": [archive["call_item"].pk],
+        "callbacks:problem_handle": [archive["problem"].pk],
         "workorders:inspection": [archive["work_order"].pk],
         "workorders:damage_mark_add": [archive["work_order"].pk],
         "workorders:damage_mark_remove": [archive["work_order"].pk, archive["mark"].pk],
@@ -504,6 +523,8 @@ def _request(page: str, archive: dict) -> PageRequest:
     if page in ("callbacks:queue_next", "callbacks:queue_release"):
         # 下一个 with nothing to call, 放回队列 of a call not held: back to the queue page
         return PageRequest("post", url, {}, 302, reverse("callbacks:queue"))
+    if page == "callbacks:call_screen":  # a call the clerk does not hold: the queue page
+        return PageRequest("get", url, {}, 302, reverse("callbacks:queue"))
     if page == "accounts:login":  # a signed-in user is sent on to the 工作台
         return PageRequest("get", url, {}, 302, reverse("dashboard:home"))
     if page == "workorders:document_issue":
@@ -1067,6 +1088,7 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "销售档案",
                 "投诉",
                 "回访拨打",
+                "问题处理",
             ],
         ),
         (
@@ -1089,6 +1111,7 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "档案导入",
                 "号码查看记录",
                 "投诉",
+                "问题处理",
                 "维修项目",
                 "配件目录",
                 "库存",
@@ -1128,6 +1151,7 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "销售档案",
                 "投诉",
                 "回访拨打",
+                "问题处理",
                 "配件目录",
                 "库存",
                 "出库",

@@ -315,11 +315,12 @@ def test_the_clerk_presses_next_call_and_sees_the_customers_reasons(role_client,
     response = client.post(reverse("callbacks:queue_next"))
     page = client.get(response.url).content.decode()
 
-    assert response.status_code == 302 and response.url == reverse("callbacks:queue")
+    item = CallItem.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("callbacks:call_screen", args=[item.pk])
     assert "王建国" in page and "139****5678" in page and "13912345678" not in page
     assert "3DC 维修回访" in page and "7DC 新车回访" in page
     assert "放回队列" in page
-    item = CallItem.objects.get()
     assert (item.status, item.claimed_by.groups.get().name) == ("claimed", "callback")
 
 

@@ -107,6 +107,9 @@ GET_PAGES = [
         "appointments:unreachable",  # POST only (the targets list's button)
         "callbacks:queue_next",  # POST only; redirects to callbacks:queue
         "callbacks:queue_release",
+        # Opens only for the clerk holding the call (else back to the queue): rendered and
+        # checked in tests/callbacks/test_call_screen.py.
+        "callbacks:call_screen",
         "warranty:statement_excel",  # a workbook (test_monthly_statement.py)
     }
     and page not in APPOINTMENT_POSTS  # POST only; their forms are on the appointment page
