@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from apps.accounts.roles import NAVIGATION, ROLES
 from apps.callbacks.models import CallItem
@@ -213,6 +214,11 @@ request_for_line     .       .          .          .  Y     .        .        . 
 slip_detail          .       .          .          .  Y     .        .        .         Y       .
 slip_signature       .       .          .          .  Y     .        .        .         Y       .
 slip_confirm         .       .          Y          .  .     .        .        .         .       .
+prepick              .       .          .          .  Y     .        .        .         Y       .
+prepick_print        .       .          .          .  Y     .        .        .         Y       .
+prepick_run          .       .          .          .  Y     .        .        .         .       .
+prepick_pick         .       .          .          .  Y     .        .        .         .       .
+prepick_transfer     .       .          .          .  Y     .        .        .         .       .
 request_list         .       .          .          .  Y     .        .        .         Y       .
 request_create       .       .          .          .  Y     .        .        .         .       .
 request_cancel       .       .          .          .  Y     .        .        .         .       .
@@ -535,6 +541,10 @@ STOCK_POSTS = {
     "count_create": (422, ""),  # every part is on the open count already
     "count_enter": (302, "count_detail"),  # nothing entered: the sheet again
     "count_move": (422, ""),  # no move named
+    # 预先捡料: back to the list of the day (tomorrow; the appointment's day)
+    "prepick_run": (302, "prepick"),
+    "prepick_pick": (302, "prepick"),  # nothing ticked: told so
+    "prepick_transfer": (302, "prepick"),
 }
 
 
@@ -559,6 +569,7 @@ def _stock_request(page: str, archive: dict) -> PageRequest:
         "count_detail": [archive["count"].pk],
         "count_enter": [archive["count"].pk],
         "count_move": [archive["count"].pk],
+        "prepick_transfer": [archive["appointment"].pk],
     }.get(name, [])
     url = reverse(page, args=args)
     if name not in STOCK_POSTS:
@@ -571,6 +582,10 @@ def _stock_request(page: str, archive: dict) -> PageRequest:
         location = reverse("stock:work_order_parts", args=[order.pk]) + "#parts"
     elif target == "count_detail":
         location = reverse("stock:count_detail", args=[archive["count"].pk])
+    elif target == "prepick":
+        day = archive["appointment"].date if name == "prepick_transfer" else None
+        day = day or timezone.localdate() + dt.timedelta(days=1)
+        location = f"{reverse('stock:prepick')}?date={day:%Y-%m-%d}"
     elif target:
         location = reverse(f"stock:{target}")
     return PageRequest("post", url, {}, status, location)
