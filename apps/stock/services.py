@@ -326,10 +326,13 @@ def issue_slip_create(
        what is available; a shortage is refused with how many there are, and nothing of
        the slip is written.
     3. Each line's issued quantity (the settle guard's cache) grows by what it took.
+       (Before all this, what pre-picking holds for the order's appointment moves to its
+       lines: `prepick_carry_over`.)
     4. Signed: the technician's drawing on the tablet (`png_data_url` + `points`), or,
        without one, the slip waits for the technician's confirmation
        (`issue_slip_confirm`).
     """
+    prepick_carry_over(work_order=work_order, by=by)
     if work_order.source == WorkOrder.Source.IMPORT or work_order.status not in ISSUE_STATES:
         raise ValidationError(
             f"工单当前为“{work_order.get_status_display()}”,不能出库(客户确认后、结算前才能出库)。"
@@ -505,6 +508,7 @@ def _line_needs(line: WorkOrderLine, reserved: Decimal) -> Decimal:
 def stock_reserve(*, line: WorkOrderLine, by, quantity=None) -> StockMovement:
     """Set parts aside for a work order's parts line (default: all it still needs); they
     stay in the store but are no longer available to others."""
+    prepick_carry_over(work_order=line.work_order, by=by)
     if line.kind != WorkOrderLine.Kind.PART or line.part_id is None:
         raise ValidationError(f"{line.description}:不是配件目录中的配件。")
     if line.status == LineStatus.DECLINED:
@@ -1227,6 +1231,24 @@ def prepick_transfer(*, appointment: Appointment, by) -> int:
             pick.save(update_fields=["reserved_quantity", "status"])
         StockMovement.objects.bulk_create(movements)
     return moved
+
+
+def prepick_carry_over(*, work_order: WorkOrder, by) -> int:
+    """Before an issue or a reservation for a work order: what pre-picking still holds
+    for its appointment moves to its lines first (else the parts set aside for this very
+    car would count as taken). One query when there is nothing."""
+    appointment = (
+        Appointment.objects.filter(
+            work_order=work_order,
+            pick_lines__status__in=PICK_OPEN,
+            pick_lines__reserved_quantity__gt=0,
+        )
+        .select_related("work_order")
+        .first()
+    )
+    if appointment is None:
+        return 0
+    return prepick_transfer(appointment=appointment, by=by)
 
 
 def prepick_close(*, day: dt.date) -> dict:

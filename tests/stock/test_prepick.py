@@ -415,3 +415,33 @@ def test_a_past_day_is_not_pre_picked_and_the_manager_only_reads(
         page = html(client.get(response["Location"]))
     assert "不能为已过去的日期预先捡料。" in page
     assert PickList.objects.count() == 0
+
+
+def test_reserving_for_the_arrived_cars_order_takes_its_pre_picked_part_first(day_booked, store):
+    """One filter is pre-picked for the 08:30 car; its order wants three: reserving for the
+    order moves the pre-picked one over first and reserves the two more it needs."""
+    first = day_booked["first"]
+    with time_machine.travel(EVENING, tick=False):
+        services.prepick_run(day=DAY, by=flow_user())
+    with time_machine.travel(_at(8, 40), tick=False):
+        order = appointment_services.appointment_receive(
+            appointment=first,
+            by=first.advisor,
+            kind=WorkOrder.Kind.MAINTENANCE,
+            mileage=31_200,
+            promised_at=_at(12),
+        ).work_order
+        [filter_line] = work_order_services.work_order_add_lines(
+            work_order=order,
+            by=first.advisor,
+            lines=[work_order_services.line_from_part(store["filter"], quantity=D(3))],
+        )
+
+        movement = services.stock_reserve(line=filter_line, by=flow_user())
+
+    assert movement.reserved_change == D(2)
+    assert services._reserved_for_lines([filter_line.pk]) == {filter_line.pk: D(3)}
+    line = PickLine.objects.get(appointment=first, part=store["filter"])
+    assert (line.status, line.reserved_quantity) == (L.TRANSFERRED, D(0))
+    # 3 for the order, 2 for the 10:30 car.
+    assert _reserved()["06L115562"] == D(5)
