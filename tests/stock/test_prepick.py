@@ -24,6 +24,7 @@ from tests.factories.parts import PartFactory
 from tests.factories.stock import parts_lines, receive
 from tests.factories.workorders import flow_user
 from tests.pages import PAGE_QUERIES, html
+from tests.stock.test_concurrency import _run_at_once
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("settings_row")]
 D = Decimal
@@ -445,3 +446,19 @@ def test_reserving_for_the_arrived_cars_order_takes_its_pre_picked_part_first(da
     assert (line.status, line.reserved_quantity) == (L.TRANSFERRED, D(0))
     # 3 for the order, 2 for the 10:30 car.
     assert _reserved()["06L115562"] == D(5)
+
+
+# --- at once --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_runs_of_one_day_at_once_reserve_once(store, day_booked):
+    """The job and the clerk's button at the same moment, each on its own connection: the
+    day's list row lock makes the second wait and find the first's lines."""
+    with time_machine.travel(EVENING, tick=False):
+        outcomes = _run_at_once(lambda by: services.prepick_run(day=DAY, by=by), [None] * 4)
+
+    assert all(isinstance(outcome, dict) for outcome in outcomes), outcomes
+    assert PickLine.objects.count() == 5
+    assert StockMovement.objects.filter(pick_line__isnull=False).count() == 3
+    assert _reserved() == {"06L115562": D(3), "5G1955425": D(1), "5QD698151": D(0)}
