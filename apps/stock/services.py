@@ -1058,7 +1058,7 @@ def prepick_run(*, day: dt.date, by=None) -> dict:
     1. The day's PickList row is created if missing and locked (SELECT … FOR UPDATE): two
        runs of one day wait on each other, the second finds the first's lines.
     2. Lines are added for the appointment parts that have none (a unique line per part:
-       running twice adds nothing); the lines are locked in id order.
+       running twice adds nothing); the open lines are locked (appointment time, id).
     3. The stock rows of their parts are locked in part order (as every stock service);
        each line still missing parts reserves what is available, up to its quantity, in
        the order of the appointments' start times (the earliest car is served first);
@@ -1155,10 +1155,13 @@ def prepick_run(*, day: dt.date, by=None) -> dict:
 def pick_lines_tick(*, pick_list: PickList, line_ids, by) -> int:
     """The parts clerk took these lines' parts off the shelf (已捡料). Only a fully
     reserved line can be picked (a conditional UPDATE: a line picked meanwhile, or short,
-    is left as it is). Returns how many lines were ticked now."""
-    return PickLine.objects.filter(
-        pick_list=pick_list, pk__in=list(line_ids), status=PL.RESERVED
-    ).update(status=PL.PICKED, picked_at=timezone.now(), picked_by=by)
+    is left as it is). Returns how many lines were ticked now. The list row is locked
+    first, as by prepick_run, so a tick and a run never lock the lines crosswise."""
+    with transaction.atomic():
+        PickList.objects.select_for_update().get(pk=pick_list.pk)
+        return PickLine.objects.filter(
+            pick_list=pick_list, pk__in=list(line_ids), status=PL.RESERVED
+        ).update(status=PL.PICKED, picked_at=timezone.now(), picked_by=by)
 
 
 def prepick_transfer(*, appointment: Appointment, by) -> int:
