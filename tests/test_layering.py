@@ -69,8 +69,9 @@ def test_the_check_sees_absolute_relative_and_nested_imports(tmp_path, monkeypat
 # The stock app sits above the catalogue and the work orders (docs/ARCHITECTURE.md): its
 # issue slips name work orders and their lines, so nothing below it may import it; what
 # the work-order side needs (the settle guard) is a cache on its own line,
-# WorkOrderLine.issued_quantity, and its demo flow finds the stock's step by name.
-BELOW_STOCK = ("core", "accounts", "customers", "parts", "workorders")
+# WorkOrderLine.issued_quantity, and its demo flow finds the stock's step by name. Its
+# pre-picking (预先捡料) reads the appointments, so they are below it too.
+BELOW_STOCK = ("core", "accounts", "customers", "parts", "workorders", "appointments")
 
 
 @pytest.mark.parametrize("app", BELOW_STOCK)

@@ -264,6 +264,7 @@ NAVIGATION = (
     NavItem("配件目录", "parts:part_list", "parts.view_part", "目录"),
     NavItem("库存", "stock:stock_list", "stock.view_stock", "配件"),
     NavItem("出库", "stock:issue_list", "stock.view_issueslip", "配件"),
+    NavItem("预先捡料", "stock:prepick", "stock.view_issueslip", "配件"),
     NavItem("请购", "stock:request_list", "stock.view_purchaserequest", "配件"),
     NavItem("入库", "stock:receipt_list", "stock.view_goodsreceipt", "配件"),
     NavItem("盘点", "stock:count_list", "stock.view_stockcount", "配件"),

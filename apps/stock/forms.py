@@ -58,6 +58,10 @@ class StockAtForm(OwnMessagesMixin, forms.Form):
     on = forms.DateField(label="查询日期", widget=forms.DateInput(attrs={"type": "date"}))
 
 
+class PickDayForm(OwnMessagesMixin, forms.Form):
+    date = forms.DateField(label="预约日期", widget=forms.DateInput(attrs={"type": "date"}))
+
+
 def technicians():
     """The people who may sign for parts: active users of the technician role."""
     return (

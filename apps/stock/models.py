@@ -20,6 +20,10 @@ transaction as the movements.
   note number): receiving fulfils the open requests of each part, oldest first.
 - `StockCount` (盘点单) + `StockCountLine` + `StockCountChange`: a count sheet by bin, the
   counted quantities, a manager's approval, then adjustments (counts.py has the states).
+- `PickList` + `PickLine` (预先捡料): the evening before, the parts of a day's
+  appointments reserved (a reservation movement names the pick line) and picked; a line
+  per appointment part, so a second run adds nothing. Stock may import appointments
+  (appointments is below it in INSTALLED_APPS).
 """
 
 from decimal import Decimal
@@ -28,6 +32,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from apps.appointments.models import Appointment, AppointmentPart
 from apps.core.models import AreaSettings, number_field
 from apps.parts.models import Part
 from apps.workorders.models import Signature, WorkOrder, WorkOrderLine
@@ -359,6 +364,71 @@ class StockCountChange(models.Model):
         return f"{self.count_id} {self.from_status}→{self.to_status}"
 
 
+class PickList(models.Model):
+    """The pre-pick list (预先捡料单) of one day's appointments: made the evening before
+    (the daily job, or the parts clerk's button), run again as often as wanted."""
+
+    date = models.DateField("预约日期", unique=True)
+    created_at = models.DateTimeField("生成时间")
+    refreshed_at = models.DateTimeField("最近刷新时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "预先捡料单"
+        ordering = ["-date"]
+
+    def __str__(self):
+        return f"{self.date:%Y-%m-%d}"
+
+
+class PickLine(models.Model):
+    """One part of one appointment on a pick list. `reserved_quantity` caches the sum of
+    the line's reservation movements (written with them, in the same transaction)."""
+
+    class Status(models.TextChoices):
+        RESERVED = "reserved", "已预留待捡"
+        SHORT = "short", "缺件"
+        PICKED = "picked", "已捡料"
+        TRANSFERRED = "transferred", "已转工单"
+        RELEASED = "released", "已释放"
+
+    pick_list = models.ForeignKey(
+        PickList, verbose_name="捡料单", on_delete=models.CASCADE, related_name="lines"
+    )
+    appointment_part = models.OneToOneField(
+        AppointmentPart,
+        verbose_name="预约配件",
+        on_delete=models.PROTECT,
+        related_name="pick_line",
+    )
+    appointment = models.ForeignKey(
+        Appointment, verbose_name="预约", on_delete=models.PROTECT, related_name="pick_lines"
+    )
+    part = models.ForeignKey(Part, verbose_name="配件", on_delete=models.PROTECT, related_name="+")
+    quantity = quantity_field("需要数量")
+    reserved_quantity = quantity_field("已预留数量")
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.SHORT)
+    short_reason = models.CharField("缺件说明", max_length=200, blank=True)
+    picked_at = models.DateTimeField("捡料时间", null=True, blank=True)
+    picked_by = _user("捡料人", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "预先捡料明细"
+        ordering = ["pick_list", "appointment", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reserved_quantity__gte=0, reserved_quantity__lte=F("quantity")),
+                name="pickline_reserved_within_quantity",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.pick_list_id}/{self.appointment_part_id}"
+
+    @property
+    def missing(self) -> Decimal:
+        return self.quantity - self.reserved_quantity
+
+
 class StockMovement(models.Model):
     """One change of a part's stock: the ledger. Never updated or deleted by the app."""
 
@@ -418,6 +488,16 @@ class StockMovement(models.Model):
         db_index=False,
         related_name="stock_movements",
     )
+    # A reservation of pre-picking (预先捡料) for an appointment, before its work order.
+    pick_line = models.ForeignKey(
+        PickLine,
+        verbose_name="预先捡料明细",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="movements",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "库存流水"
@@ -452,6 +532,11 @@ class StockMovement(models.Model):
             ),
             models.Index(
                 fields=["count"], name="stockmovement_count_idx", condition=Q(count__isnull=False)
+            ),
+            models.Index(
+                fields=["pick_line"],
+                name="stockmovement_pick_line_idx",
+                condition=Q(pick_line__isnull=False),
             ),
         ]
 

@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from apps.appointments.models import OPEN_STATUSES, Appointment, AppointmentPart
 from apps.core.integrity import violated_constraint
 from apps.core.settings import current_settings
 from apps.parts.models import Part
@@ -40,6 +41,8 @@ from . import counts
 from .models import (
     GoodsReceipt,
     IssueSlip,
+    PickLine,
+    PickList,
     PurchaseRequest,
     Stock,
     StockCount,
@@ -323,10 +326,13 @@ def issue_slip_create(
        what is available; a shortage is refused with how many there are, and nothing of
        the slip is written.
     3. Each line's issued quantity (the settle guard's cache) grows by what it took.
+       (Before all this, what pre-picking holds for the order's appointment moves to its
+       lines: `prepick_carry_over`.)
     4. Signed: the technician's drawing on the tablet (`png_data_url` + `points`), or,
        without one, the slip waits for the technician's confirmation
        (`issue_slip_confirm`).
     """
+    prepick_carry_over(work_order=work_order, by=by)
     if work_order.source == WorkOrder.Source.IMPORT or work_order.status not in ISSUE_STATES:
         raise ValidationError(
             f"工单当前为“{work_order.get_status_display()}”,不能出库(客户确认后、结算前才能出库)。"
@@ -502,6 +508,7 @@ def _line_needs(line: WorkOrderLine, reserved: Decimal) -> Decimal:
 def stock_reserve(*, line: WorkOrderLine, by, quantity=None) -> StockMovement:
     """Set parts aside for a work order's parts line (default: all it still needs); they
     stay in the store but are no longer available to others."""
+    prepick_carry_over(work_order=line.work_order, by=by)
     if line.kind != WorkOrderLine.Kind.PART or line.part_id is None:
         raise ValidationError(f"{line.description}:不是配件目录中的配件。")
     if line.status == LineStatus.DECLINED:
@@ -998,3 +1005,269 @@ def stock_count_approve(*, count: StockCount, by) -> StockCountChange:
         ]
         StockMovement.objects.bulk_create(movements)
     return change
+
+
+# --- pre-picking (预先捡料) ---------------------------------------------------------------------
+
+PL = PickLine.Status
+# Lines still holding (or still wanting) parts for their appointment.
+PICK_OPEN = (PL.RESERVED, PL.SHORT, PL.PICKED)
+
+
+def _short_reason(stock: Stock, *, need: Decimal, got: Decimal) -> str:
+    """Why a pick line is short, with the part's open purchase requests if any."""
+    unit = stock.part.unit
+    text = (
+        f"需要 {qty(need)} {unit},已预留 {qty(got)} {unit};"
+        f"现有 {qty(stock.on_hand)} {unit},其中 {qty(stock.reserved)} {unit}已预留"
+    )
+    requests = list(
+        PurchaseRequest.objects.filter(
+            part_id=stock.part_id, status=PurchaseRequest.Status.OPEN
+        ).order_by("expected_on", "id")[:2]
+    )
+    if requests:
+        arriving = "、".join(f"{r.number}({r.expected_on:%m-%d})" for r in requests)
+        text += f";待到货请购单 {arriving}"
+    else:
+        text += ";无待到货请购单,请请购"
+    return text[:200]
+
+
+def _release_pick_line(line: PickLine, stock: Stock, *, by, at, reason: str):
+    """The unsaved release movement of what a pick line holds (None when nothing)."""
+    if not line.reserved_quantity:
+        return None
+    movement = _post(
+        stock,
+        kind=K.RELEASE,
+        by=by,
+        at=at,
+        reserved_change=-line.reserved_quantity,
+        reason=reason,
+        pick_line=line,
+    )
+    line.reserved_quantity = ZERO
+    return movement
+
+
+def prepick_run(*, day: dt.date, by=None) -> dict:
+    """Pre-pick the appointments of `day` (预先捡料, DOMAIN §3: the evening before): one
+    pick line per part of every booked or confirmed appointment, its quantity reserved.
+
+    1. The day's PickList row is created if missing and locked (SELECT … FOR UPDATE): two
+       runs of one day wait on each other, the second finds the first's lines.
+    2. Lines are added for the appointment parts that have none (a unique line per part:
+       running twice adds nothing); the open lines are locked (appointment time, id).
+    3. The stock rows of their parts are locked in part order (as every stock service);
+       each line still missing parts reserves what is available, up to its quantity, in
+       the order of the appointments' start times (the earliest car is served first);
+       a line left short says why (what there is, what is reserved, open requests).
+    4. A line whose appointment is no longer open (cancelled, re-booked, missed) gives
+       its reservation back.
+    The movements are in the name of `by` (the parts clerk), or for the daily job of the
+    appointment's booker. Returns counts for the jobs page.
+    """
+    now = timezone.now()
+    counts_ = {"appointments": 0, "lines": 0, "reserved": 0, "short": 0, "released": 0}
+    with transaction.atomic():
+        PickList.objects.bulk_create(
+            [PickList(date=day, created_at=now, refreshed_at=now)], ignore_conflicts=True
+        )
+        pick_list = PickList.objects.select_for_update().get(date=day)
+        wanted = list(
+            AppointmentPart.objects.filter(
+                appointment__date=day, appointment__status__in=OPEN_STATUSES
+            )
+            .exclude(pick_line__isnull=False)
+            .select_related("appointment")
+            .order_by("id")
+        )
+        PickLine.objects.bulk_create(
+            [
+                PickLine(
+                    pick_list=pick_list,
+                    appointment_part=row,
+                    appointment=row.appointment,
+                    part_id=row.part_id,
+                    quantity=row.quantity,
+                )
+                for row in wanted
+            ]
+        )
+        lines = list(
+            PickLine.objects.select_for_update(of=("self",))
+            .select_related("appointment__created_by")
+            .filter(pick_list=pick_list, status__in=PICK_OPEN)
+            .order_by("appointment__starts_at", "appointment_id", "id")
+        )
+        stocks = _locked_stocks([line.part_id for line in lines]) if lines else {}
+        movements = []
+        for line in lines:
+            stock = stocks[line.part_id]
+            who = by or line.appointment.created_by
+            label = f"预先捡料 {day:%m-%d} 预约#{line.appointment_id}"
+            if line.appointment.status == Appointment.Status.ARRIVED:
+                continue  # the car is here: prepick_transfer moves its parts to the order
+            if line.appointment.status not in OPEN_STATUSES:
+                movement = _release_pick_line(
+                    line, stock, by=who, at=now, reason=f"{label} 预约已取消或改约,释放"
+                )
+                movements += [movement] if movement else []
+                line.status = PL.RELEASED
+                line.save(update_fields=["reserved_quantity", "status"])
+                counts_["released"] += 1
+                continue
+            counts_["lines"] += 1
+            take = min(line.missing, max(stock.on_hand - stock.reserved, ZERO))
+            if take:
+                movements.append(
+                    _post(
+                        stock,
+                        kind=K.RESERVE,
+                        by=who,
+                        at=now,
+                        reserved_change=take,
+                        reason=label,
+                        pick_line=line,
+                    )
+                )
+                line.reserved_quantity += take
+            if line.status != PL.PICKED:
+                if line.missing:
+                    line.status = PL.SHORT
+                    line.short_reason = _short_reason(
+                        stock, need=line.quantity, got=line.reserved_quantity
+                    )
+                    counts_["short"] += 1
+                else:
+                    line.status, line.short_reason = PL.RESERVED, ""
+                    counts_["reserved"] += 1
+            line.save(update_fields=["reserved_quantity", "status", "short_reason"])
+        StockMovement.objects.bulk_create(movements)
+        PickList.objects.filter(pk=pick_list.pk).update(refreshed_at=now)
+        counts_["appointments"] = len(
+            {line.appointment_id for line in lines if line.status in PICK_OPEN}
+        )
+    return counts_
+
+
+def pick_lines_tick(*, pick_list: PickList, line_ids, by) -> int:
+    """The parts clerk took these lines' parts off the shelf (已捡料). Only a fully
+    reserved line can be picked (a conditional UPDATE: a line picked meanwhile, or short,
+    is left as it is). Returns how many lines were ticked now. The list row is locked
+    first, as by prepick_run, so a tick and a run never lock the lines crosswise."""
+    with transaction.atomic():
+        PickList.objects.select_for_update().get(pk=pick_list.pk)
+        return PickLine.objects.filter(
+            pick_list=pick_list, pk__in=list(line_ids), status=PL.RESERVED
+        ).update(status=PL.PICKED, picked_at=timezone.now(), picked_by=by)
+
+
+def prepick_transfer(*, appointment: Appointment, by) -> int:
+    """The appointment's car arrived and its work order has its parts lines: what the
+    pre-pick holds for it moves to the order's lines of the same parts (a release on the
+    pick line and a reservation on the work-order line, so the stock's reserved total
+    does not change); what no line wants is released. Returns how many lines moved.
+
+    Locks: the work order's parts lines (by id), then the pick lines, then the stock rows
+    (by part) — the order of every stock service."""
+    order = appointment.work_order
+    now = timezone.now()
+    with transaction.atomic():
+        order_lines = []
+        if order is not None and order.status not in (S.SETTLED, S.CANCELLED):
+            ids = order.lines.filter(kind=WorkOrderLine.Kind.PART, part__isnull=False).exclude(
+                status=LineStatus.DECLINED
+            )
+            order_lines = _locked_lines(order, ids.values_list("pk", flat=True))
+        picks = list(
+            PickLine.objects.select_for_update()
+            .filter(appointment=appointment, status__in=PICK_OPEN)
+            .order_by("pk")
+        )
+        if not picks:
+            return 0
+        stocks = _locked_stocks([pick.part_id for pick in picks])
+        reserved = _reserved_for_lines([line.pk for line in order_lines])
+        by_part = {}
+        for line in order_lines:
+            by_part.setdefault(line.part_id, line)
+        moved, movements = 0, []
+        for pick in picks:
+            stock, target = stocks[pick.part_id], by_part.get(pick.part_id)
+            carry = ZERO
+            if target is not None:
+                carry = min(
+                    pick.reserved_quantity,
+                    _line_needs(target, reserved.get(target.pk, ZERO)),
+                )
+            if carry:
+                movements.append(
+                    _post(
+                        stock,
+                        kind=K.RELEASE,
+                        by=by,
+                        at=now,
+                        reserved_change=-carry,
+                        reason=f"预先捡料转入工单 {order.number}",
+                        pick_line=pick,
+                    )
+                )
+                movements.append(
+                    _post(
+                        stock,
+                        kind=K.RESERVE,
+                        by=by,
+                        at=now,
+                        reserved_change=carry,
+                        reason=f"{order.number} {target.description}(预先捡料)",
+                        work_order_line=target,
+                    )
+                )
+                reserved[target.pk] = reserved.get(target.pk, ZERO) + carry
+                pick.reserved_quantity -= carry
+                moved += 1
+            rest = _release_pick_line(pick, stock, by=by, at=now, reason="预先捡料:工单不需要,释放")
+            movements += [rest] if rest else []
+            pick.status = PL.TRANSFERRED if carry else PL.RELEASED
+            pick.save(update_fields=["reserved_quantity", "status"])
+        StockMovement.objects.bulk_create(movements)
+    return moved
+
+
+def prepick_carry_over(*, work_order: WorkOrder, by) -> int:
+    """Before an issue or a reservation for a work order: what pre-picking still holds
+    for its appointment moves to its lines first (else the parts set aside for this very
+    car would count as taken). One query when there is nothing."""
+    appointment = (
+        Appointment.objects.filter(
+            work_order=work_order,
+            pick_lines__status__in=PICK_OPEN,
+            pick_lines__reserved_quantity__gt=0,
+        )
+        .select_related("work_order")
+        .first()
+    )
+    if appointment is None:
+        return 0
+    return prepick_transfer(appointment=appointment, by=by)
+
+
+def prepick_close(*, day: dt.date) -> dict:
+    """After `day`: the pick lines of its appointments still holding parts are settled —
+    an arrived car's move to its work order (prepick_transfer), any other's are released —
+    in the name of the appointment's booker. Selects by state: a second run finds nothing."""
+    appointments = (
+        Appointment.objects.filter(date=day, pick_lines__status__in=PICK_OPEN)
+        .select_related("work_order", "created_by")
+        .distinct()
+        .order_by("pk")
+    )
+    result = {"transferred": 0, "closed": 0}
+    for appointment in appointments:
+        result["transferred"] += prepick_transfer(
+            appointment=appointment, by=appointment.created_by
+        )
+        result["closed"] += 1
+    return result

@@ -24,6 +24,16 @@ urlpatterns = [
     path("slips/<int:pk>/", views.slip_detail, name="slip_detail"),
     path("slips/<int:pk>/signature/", views.slip_signature, name="slip_signature"),
     path("slips/<int:pk>/confirm/", views.slip_confirm, name="slip_confirm"),
+    # pre-picking: the day's pick list, its print, run, tick and transfer
+    path("prepick/", views.prepick, name="prepick"),
+    path("prepick/print/", views.prepick_print, name="prepick_print"),
+    path("prepick/run/", views.prepick_run, name="prepick_run"),
+    path("prepick/pick/", views.prepick_pick, name="prepick_pick"),
+    path(
+        "prepick/appointments/<int:pk>/transfer/",
+        views.prepick_transfer,
+        name="prepick_transfer",
+    ),
     # purchase requests (请购单) and receiving (入库)
     path("requests/", views.request_list, name="request_list"),
     path("requests/new/", views.request_create, name="request_create"),

@@ -2,6 +2,8 @@
 POST calls one service and shows its ValidationError where it came from; a successful POST
 redirects (post/redirect/get)."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -10,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from apps.appointments.models import Appointment
 from apps.core.http import add_service_errors, cursor_param, image_response, require_perm
 from apps.core.settings import current_settings
 from apps.parts.models import Part
@@ -23,6 +26,7 @@ from .forms import (
     CountOpenForm,
     LineRequestForm,
     PartRequestForm,
+    PickDayForm,
     ReasonForm,
     ReceiptForm,
     ReceiptLineFormSet,
@@ -31,7 +35,14 @@ from .forms import (
     StockSearchForm,
     StockSettingsForm,
 )
-from .models import GoodsReceipt, IssueSlip, PurchaseRequest, StockCount, StockSettings
+from .models import (
+    GoodsReceipt,
+    IssueSlip,
+    PickList,
+    PurchaseRequest,
+    StockCount,
+    StockSettings,
+)
 
 ST = "stock."
 PRIVATE_CACHE = "private, max-age=3600"
@@ -623,3 +634,89 @@ def count_move(request, pk):
             messages.success(request, f"盘点单 {count.number}:{counts.TRANSITIONS[name].label}。")
             return redirect("stock:count_detail", pk=count.pk)
     return _count_page(request, pk, status=422, move_form=form)
+
+
+# --- pre-picking (预先捡料) ---------------------------------------------------------------------
+# The parts clerk's issue permissions guard it: pre-picking is the first half of an issue
+# (the managers, who read the issues, read the lists too), and no new permission means no
+# new role migration.
+
+
+def _pick_day(request, data) -> dt.date:
+    form = PickDayForm(data if "date" in data else None)
+    if form.is_valid():
+        return form.cleaned_data["date"]
+    return timezone.localdate() + dt.timedelta(days=1)
+
+
+def _prepick_redirect(day: dt.date):
+    return redirect(f"{reverse('stock:prepick')}?date={day:%Y-%m-%d}")
+
+
+@require_perm(ST + "view_issueslip")
+def prepick(request):
+    """预先捡料: the pick list of a day (default tomorrow) by bin, tick what was picked,
+    and the measured share of appointment parts picked in advance (last 4 weeks)."""
+    day = _pick_day(request, request.GET)
+    today = timezone.localdate()
+    return render(
+        request,
+        "stock/prepick.html",
+        {
+            "day": day,
+            "page": selectors.pick_page(day),
+            "shares": selectors.prepick_share(end=today),
+            "can_pick": request.user.has_perm(ST + "add_issueslip"),
+            "openable": day >= today,
+        },
+    )
+
+
+@require_perm(ST + "view_issueslip")
+def prepick_print(request):
+    """The printable pick list (a clean page with print CSS)."""
+    day = _pick_day(request, request.GET)
+    return render(
+        request,
+        "stock/prepick_print.html",
+        {"day": day, "page": selectors.pick_page(day), "printed_at": timezone.now()},
+    )
+
+
+@require_POST
+@require_perm(ST + "add_issueslip")
+def prepick_run(request):
+    day = _pick_day(request, request.POST)
+    if day < timezone.localdate():
+        messages.error(request, "不能为已过去的日期预先捡料。")
+        return _prepick_redirect(day)
+    result = services.prepick_run(day=day, by=request.user)
+    messages.success(
+        request,
+        f"{day:%Y-%m-%d}:{result['appointments']} 个预约,已预留 {result['reserved']} 行,"
+        f"缺件 {result['short']} 行,释放 {result['released']} 行。",
+    )
+    return _prepick_redirect(day)
+
+
+@require_POST
+@require_perm(ST + "add_issueslip")
+def prepick_pick(request):
+    day = _pick_day(request, request.POST)
+    ids = [int(value) for value in request.POST.getlist("line") if value.isdigit()]
+    if not ids:
+        messages.error(request, "请勾选已捡料的行。")
+        return _prepick_redirect(day)
+    pick_list = get_object_or_404(PickList, date=day)
+    ticked = services.pick_lines_tick(pick_list=pick_list, line_ids=ids, by=request.user)
+    messages.success(request, f"已捡料 {ticked} 行。")
+    return _prepick_redirect(day)
+
+
+@require_POST
+@require_perm(ST + "add_issueslip")
+def prepick_transfer(request, pk):
+    appointment = get_object_or_404(Appointment.objects.select_related("work_order"), pk=pk)
+    moved = services.prepick_transfer(appointment=appointment, by=request.user)
+    messages.success(request, f"已将 {moved} 行预先捡料转入工单。")
+    return _prepick_redirect(appointment.date)

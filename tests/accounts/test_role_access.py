@@ -20,6 +20,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from apps.accounts.roles import NAVIGATION, ROLES
 from apps.callbacks.models import Callback, CallItem, Problem
@@ -218,6 +219,11 @@ request_for_line     .       .          .          .  Y     .        .        . 
 slip_detail          .       .          .          .  Y     .        .        .         Y       .
 slip_signature       .       .          .          .  Y     .        .        .         Y       .
 slip_confirm         .       .          Y          .  .     .        .        .         .       .
+prepick              .       .          .          .  Y     .        .        .         Y       .
+prepick_print        .       .          .          .  Y     .        .        .         Y       .
+prepick_run          .       .          .          .  Y     .        .        .         .       .
+prepick_pick         .       .          .          .  Y     .        .        .         .       .
+prepick_transfer     .       .          .          .  Y     .        .        .         .       .
 request_list         .       .          .          .  Y     .        .        .         Y       .
 request_create       .       .          .          .  Y     .        .        .         .       .
 request_cancel       .       .          .          .  Y     .        .        .         .       .
@@ -576,6 +582,10 @@ STOCK_POSTS = {
     "count_create": (422, ""),  # every part is on the open count already
     "count_enter": (302, "count_detail"),  # nothing entered: the sheet again
     "count_move": (422, ""),  # no move named
+    # 预先捡料: back to the list of the day (tomorrow; the appointment's day)
+    "prepick_run": (302, "prepick"),
+    "prepick_pick": (302, "prepick"),  # nothing ticked: told so
+    "prepick_transfer": (302, "prepick"),
 }
 
 
@@ -600,6 +610,7 @@ def _stock_request(page: str, archive: dict) -> PageRequest:
         "count_detail": [archive["count"].pk],
         "count_enter": [archive["count"].pk],
         "count_move": [archive["count"].pk],
+        "prepick_transfer": [archive["appointment"].pk],
     }.get(name, [])
     url = reverse(page, args=args)
     if name not in STOCK_POSTS:
@@ -612,6 +623,10 @@ def _stock_request(page: str, archive: dict) -> PageRequest:
         location = reverse("stock:work_order_parts", args=[order.pk]) + "#parts"
     elif target == "count_detail":
         location = reverse("stock:count_detail", args=[archive["count"].pk])
+    elif target == "prepick":
+        day = archive["appointment"].date if name == "prepick_transfer" else None
+        day = day or timezone.localdate() + dt.timedelta(days=1)
+        location = f"{reverse('stock:prepick')}?date={day:%Y-%m-%d}"
     elif target:
         location = reverse(f"stock:{target}")
     return PageRequest("post", url, {}, status, location)
@@ -1054,7 +1069,18 @@ def _navigation(response) -> list[tuple[str, str]]:
         ),
         (
             ("parts",),
-            ["工作台", "工单列表", "车辆", "配件目录", "库存", "出库", "请购", "入库", "盘点"],
+            [
+                "工作台",
+                "工单列表",
+                "车辆",
+                "配件目录",
+                "库存",
+                "出库",
+                "预先捡料",
+                "请购",
+                "入库",
+                "盘点",
+            ],
         ),
         (
             ("advisor",),
@@ -1116,6 +1142,7 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "配件目录",
                 "库存",
                 "出库",
+                "预先捡料",
                 "请购",
                 "入库",
                 "盘点",
@@ -1155,6 +1182,7 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "配件目录",
                 "库存",
                 "出库",
+                "预先捡料",
                 "请购",
                 "入库",
                 "盘点",

@@ -34,10 +34,11 @@ def test_the_business_jobs_are_ledger_jobs_not_beat_entries_of_their_own():
 
     assert [job.name for job in registered_jobs()] == [
         "customers-recompute-segments",
+        "stock-prepick",
         "callbacks-generate",
         "callbacks-build-queue",  # after the day's callbacks
     ]
-    assert [job.monthly for job in registered_jobs()] == [True, False, False]
+    assert [job.monthly for job in registered_jobs()] == [True, False, False, False]
     # What beat still runs by itself recomputes the present state (a missed night is made
     # good by the next run) or sweeps stuck work; nothing of it writes a per-day output.
     assert tasks == {

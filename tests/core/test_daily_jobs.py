@@ -323,11 +323,12 @@ def test_the_command_runs_one_dates_jobs_once():
 
     lines = out.getvalue().splitlines()
     assert lines[0] == "customers-recompute-segments 2026-03-01:完成(分级变化客户数 1)"
-    assert lines[1] == "callbacks-generate 2026-03-05:完成(3DC 维修回访 1)"
-    assert lines[2] == "callbacks-build-queue 2026-03-05:完成(客户 1,回访事项 1)"
-    assert lines[3].startswith("customers-recompute-segments 2026-03-01:已完成过,未重复运行(")
-    assert lines[4] == "callbacks-generate 2026-03-05:已完成过,未重复运行(3DC 维修回访 1)"
-    assert len(lines) == 6
+    assert lines[1] == "stock-prepick 2026-03-05:完成(无)"  # no appointments
+    assert lines[2] == "callbacks-generate 2026-03-05:完成(3DC 维修回访 1)"
+    assert lines[3] == "callbacks-build-queue 2026-03-05:完成(客户 1,回访事项 1)"
+    assert lines[4].startswith("customers-recompute-segments 2026-03-01:已完成过,未重复运行(")
+    assert lines[6] == "callbacks-generate 2026-03-05:已完成过,未重复运行(3DC 维修回访 1)"
+    assert len(lines) == 8
     assert Callback.objects.count() == 1
     assert JobRun.objects.get(job="callbacks-generate").trigger == "manual"
 
@@ -378,8 +379,8 @@ def test_managers_see_each_jobs_recent_dates_with_results_errors_and_gaps(
     assert "生成回访任务" in page and "客户分级月度重算" in page
     assert "3DC 维修回访 1" in page
     assert "失败(第 2 次)" in page and "OperationalError: 数据库连接中断" in page
-    # 12 days of callbacks, 12 months of segments, 14 days of the queue
-    assert page.count("未运行") == 12 + 12 + 14
+    # 12 days of callbacks, 12 months of segments, 14 days of the queue and of pre-picking
+    assert page.count("未运行") == 12 + 12 + 14 + 14
     assert "2026-02-25" in page and "2026-02-24" not in page  # 14 days
 
 
