@@ -8,7 +8,6 @@ from apps.accounts.role_migrations import SyncRoles
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0013_sync_roles_callback_problems"),
         ("accounts", "0013_sync_roles_complaints"),
         ("appointments", "0001_appointments_targets_and_settings"),
         ("auth", "0012_alter_user_first_name_max_length"),
@@ -18,7 +17,7 @@ class Migration(migrations.Migration):
         ("core", "0007_job_ledger"),
         ("customers", "0016_licence_scans"),
         ("parts", "0002_part_name_search_index"),
-        ("stock", "0001_stock_ledger"),
+        ("stock", "0002_prepick"),
         ("warranty", "0005_claims_and_warning"),
         ("workorders", "0011_line_issued_quantity"),
         ("workshop", "0004_floorb_tablet_indexes"),
