@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.callbacks.models import Callback
-from apps.callbacks.services import callback_schedule_second
+from apps.callbacks.models import Callback, Problem
+from apps.callbacks.services import callback_schedule_second, problem_mark_escalated
 from apps.core.calendar import working_day_after
 from apps.core.settings import current_settings
 from apps.customers.models import Customer, Vehicle
@@ -76,14 +76,19 @@ def complaint_create(
     vehicle: Vehicle | None = None,
     work_order: WorkOrder | None = None,
     source_callback: Callback | None = None,
+    source_problem: Problem | None = None,
     maker_deadline: dt.datetime | None = None,
     received_at: dt.datetime | None = None,
 ) -> Complaint:
     """Receive a complaint (受理): number TS + yyyymm + serial, the deadlines by severity,
     and the first step of its timeline. A complaint raised on a callback names it
     (`source_callback`; its channel is then 回访): the second callback after the
-    resolution is scheduled as that callback's child."""
+    resolution is scheduled as that callback's child. A complaint made of a callback's
+    problem (转投诉, `source_problem`) is raised on its callback, and the problem leaves the
+    quick-handling list in the same transaction."""
     _need(by, "complaints.add_complaint", "登记投诉")
+    if source_problem is not None:
+        source_callback = source_problem.callback
     description = description.strip()
     errors = {}
     if not description:
@@ -133,6 +138,10 @@ def complaint_create(
             acknowledge_due_on=acknowledge_due_on,
             resolve_due_on=resolve_due_on,
         )
+        if source_problem is not None:
+            problem_mark_escalated(
+                problem=source_problem, complaint_id=complaint.pk, by=by, now=received_at
+            )
         ComplaintStep.objects.create(
             complaint=complaint,
             transition="receive",

@@ -9,6 +9,11 @@ ONE = "<int:pk>/"
 urlpatterns = [
     path("", views.complaint_list, name="list"),
     path("new/", views.complaint_create, name="create"),
+    path(
+        "from-problem/<int:problem_pk>/",
+        views.complaint_create_from_problem,
+        name="create_from_problem",
+    ),
     path("stats/", views.complaint_stats, name="stats"),
     path(ONE, views.complaint_detail, name="detail"),
     path(ONE + "transition/", views.complaint_transition, name="transition"),

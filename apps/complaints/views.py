@@ -9,10 +9,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.callbacks.models import Callback
+from apps.callbacks.models import Callback, Problem
 from apps.core.http import add_service_errors, cursor_param, require_perm
 from apps.core.periods import PeriodForm
 from apps.customers.models import Customer
@@ -68,9 +69,19 @@ def _int_param(request, name: str) -> int | None:
 def complaint_create(request):
     """受理投诉 for a customer (?customer=<pk>, from the customer's page) or on a
     callback (?callback=<pk>: its customer, vehicle and work order prefilled, channel 回访)."""
-    callback = customer = None
+    callback = customer = problem = None
     callback_pk = _int_param(request, "callback")
-    if callback_pk is not None:
+    problem_pk = _int_param(request, "problem")
+    if problem_pk is not None:
+        problem = get_object_or_404(
+            Problem.objects.select_related(
+                "callback__customer", "callback__vehicle", "callback__work_order"
+            ),
+            pk=problem_pk,
+        )
+        callback = problem.callback
+        customer = callback.customer
+    elif callback_pk is not None:
         callback = get_object_or_404(
             Callback.objects.select_related("customer", "vehicle", "work_order"), pk=callback_pk
         )
@@ -81,7 +92,10 @@ def complaint_create(request):
             customer = get_object_or_404(Customer, pk=customer_pk)
     if customer is None:
         return render(request, "complaints/create.html", {"form": None})
-    form = ComplaintCreateForm(request.POST or None, customer=customer, callback=callback)
+    initial = {"description": problem.what} if problem is not None else None
+    form = ComplaintCreateForm(
+        request.POST or None, customer=customer, callback=callback, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -89,6 +103,7 @@ def complaint_create(request):
                 by=request.user,
                 customer=customer,
                 source_callback=callback,
+                source_problem=problem,
                 channel=data["channel"],
                 category=data["category"],
                 severity=data["severity"],
@@ -111,9 +126,16 @@ def complaint_create(request):
     return render(
         request,
         "complaints/create.html",
-        {"form": form, "customer": customer, "callback": callback},
+        {"form": form, "customer": customer, "callback": callback, "problem": problem},
         status=status,
     )
+
+
+@require_perm(P + "add_complaint")
+def complaint_create_from_problem(request, problem_pk: int):
+    """转投诉 from 问题处理: the create form, prefilled from the problem and its callback."""
+    problem = get_object_or_404(Problem, pk=problem_pk)
+    return redirect(f"{reverse('complaints:create')}?problem={problem.pk}")
 
 
 def _load(pk: int) -> Complaint:

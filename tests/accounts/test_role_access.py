@@ -257,6 +257,7 @@ watch_list           .       .          .          .  .     Y        .        . 
 [complaints]
 list                 .       .          .          .  .     .        Y        Y         Y       .
 create               .       .          .          .  .     .        Y        Y         Y       .
+create_from_problem  .       .          .          .  .     .        Y        Y         Y       .
 stats                .       .          .          .  .     .        Y        Y         Y       .
 detail               .       .          .          .  .     .        Y        Y         Y       .
 transition           .       .          .          .  .     .        Y        Y         Y       .
@@ -789,6 +790,12 @@ def _complaints_request(page: str, archive: dict) -> PageRequest:
         return PageRequest("get", reverse(page), {})
     if name == "create":
         return PageRequest("get", reverse(page), {"customer": archive["customer"].pk})
+    if name == "create_from_problem":
+        problem = archive["problem"]
+        create = reverse("complaints:create")
+        return PageRequest(
+            "get", reverse(page, args=[problem.pk]), {}, 302, f"{create}?problem={problem.pk}"
+        )
     url = reverse(page, args=[complaint.pk])
     if name == "detail":
         return PageRequest("get", url, {})

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from apps.callbacks.models import Problem
 from apps.complaints.models import Complaint, Severity
 from tests.factories.clock import SHANGHAI
 from tests.factories.complaints import callback_3dc, complaint_in_state, new_complaint, person
@@ -153,6 +154,43 @@ def test_the_create_form_is_prefilled_from_a_callback_and_receives_the_complaint
         "serious",
     )
     assert complaint.resolve_due_on == dt.date(2026, 11, 23)
+
+
+@time_machine.travel(FRIDAY, tick=False)
+def test_a_callbacks_problem_becomes_a_complaint_and_leaves_the_quick_handling_list(
+    role_client,
+):
+    callback = callback_3dc()
+    problem = Problem.objects.create(
+        callback=callback, customer=callback.customer, what="维修质量 2 分", department="workshop"
+    )
+    client = role_client("callback")
+
+    response = client.get(reverse("complaints:create_from_problem", args=[problem.pk]))
+    url = response["Location"]
+    form = client.get(url).context["form"]
+    assert (form["channel"].value(), form["description"].value()) == ("callback", "维修质量 2 分")
+    response = client.post(
+        url,
+        {
+            "category": "repair_quality",
+            "severity": "general",
+            "vehicle": callback.vehicle_id,
+            "work_order": callback.work_order_id,
+            "description": "维修质量 2 分:异响未排除",
+        },
+    )
+
+    complaint = Complaint.objects.get()
+    assert response["Location"] == complaint.get_absolute_url()
+    assert complaint.source_callback == callback
+    problem.refresh_from_db()
+    assert (problem.status, problem.complaint_id) == (Problem.Status.ESCALATED, complaint.pk)
+    # A second complaint of the same problem is refused, and none is made.
+    again = client.post(url, {"category": "repair_quality", "severity": "general", "description": "再次"})
+    assert again.status_code == 422
+    assert "已处理或已转投诉" in again.content.decode()
+    assert Complaint.objects.count() == 1
 
 
 @time_machine.travel(FRIDAY, tick=False)
