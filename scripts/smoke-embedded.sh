@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-SERVER_WAIT=180  # seconds: migrate + a year of demo data on SQLite take about 15
+SERVER_WAIT=900  # seconds: migrate + a year of demo data on SQLite: ~2-4 min on 2 busy cores
 IMPORT_WAIT=90   # seconds: the worker starts, picks the file up and imports 3 rows
 DOCUMENT_WAIT=180  # seconds: the worker renders the PDFs today's demo orders queued
 
