@@ -34,7 +34,7 @@ from apps.parts.models import Part
 from apps.workorders.models import LineStatus, Payer, ServiceSettings, WorkOrder, WorkOrderLine
 
 from .models import AccessorySeller, CounterSale, CounterSaleLine, StockMovement, StockSettings
-from .services import FEN, ZERO, _locked_stocks, _next_number, _post, parse_quantity, to_fen
+from .services import FEN, ZERO, _locked_stocks, _next_number, _post, parse_quantity, qty, to_fen
 
 # Who may be named as a seller: the roles that sell accessories (the advisor on a work
 # order, the parts desk and the manager at the counter).
@@ -52,7 +52,7 @@ def sellers() -> QuerySet:
         get_user_model()
         .objects.filter(is_active=True, groups__name__in=SELLER_ROLES)
         .distinct()
-        .order_by("last_name", "first_name", "username")
+        .order_by("display_name", "username")
     )
 
 
@@ -145,7 +145,7 @@ def counter_sale_create(
         quantity = parse_quantity(item.quantity, label=f"{part.name} 数量")
         discount = _percent(item.discount_percent)
         if discount < 0 or discount > limit:
-            raise ValidationError(f"{part.name}:折扣须在 0 至 {limit}% 之间。")
+            raise ValidationError(f"{part.name}:折扣须在 0 至 {qty(limit)}% 之间。")
         if part.pk in wanted:
             if wanted[part.pk].discount_percent != discount:
                 raise ValidationError(f"{part.name}:同一精品只能按一个折扣销售。")
@@ -338,7 +338,7 @@ def commission_month(*, month: dt.date) -> CommissionMonth:
         get_user_model()
         .objects.filter(pk__in=by_seller)
         .prefetch_related("groups")
-        .order_by("last_name", "first_name", "username")
+        .order_by("display_name", "username")
     )
     for user in users:
         is_advisor = any(group.name == ADVISOR_ROLE for group in user.groups.all())

@@ -20,6 +20,7 @@ from apps.core.models import DealershipSettings
 from apps.core.settings import current_settings
 
 from .accessories import commission_month
+from .services import qty
 
 MONEY_FORMAT = "#,##0.00"
 QUANTITY_FORMAT = "#,##0.##"
@@ -77,7 +78,7 @@ def commission_workbook(*, month) -> io.BytesIO:
         sheet,
         [
             f"工单按结算时间、柜台按销售时间计入 {month:%Y-%m} · 金额为折后金额"
-            f" · 提成比例:服务顾问 {table.advisor_rate}%,其他销售人员 {table.other_rate}%"
+            f" · 提成比例:服务顾问 {qty(table.advisor_rate)}%,其他销售人员 {qty(table.other_rate)}%"
             f" · 生成于 {timezone.localtime():%Y-%m-%d %H:%M}"
         ],
     )

@@ -225,6 +225,12 @@ count_create         .       .          .          .  Y     .        .        . 
 count_detail         .       .          .          .  Y     .        .        .         Y       .
 count_enter          .       .          .          .  Y     .        .        .         .       .
 count_move           .       .          .          .  Y     .        .        .         Y       .
+counter_sale_list    .       .          .          .  Y     .        .        .         Y       .
+counter_sale_create  .       .          .          .  Y     .        .        .         .       .
+counter_sale_detail  .       .          .          .  Y     .        .        .         Y       .
+accessory_seller_set Y       .          .          .  Y     .        .        .         Y       .
+commission           .       .          .          .  Y     .        .        .         Y       .
+commission_excel     .       .          .          .  Y     .        .        .         Y       .
 [warranty]
 claim_list           Y       .          .          .  .     Y        .        .         Y       .
 claim_create         Y       .          .          .  .     Y        .        .         .       .
@@ -535,6 +541,7 @@ STOCK_POSTS = {
     "count_create": (422, ""),  # every part is on the open count already
     "count_enter": (302, "count_detail"),  # nothing entered: the sheet again
     "count_move": (422, ""),  # no move named
+    "accessory_seller_set": (302, "work_order#parts-block"),  # no seller chosen: told so
 }
 
 
@@ -559,6 +566,8 @@ def _stock_request(page: str, archive: dict) -> PageRequest:
         "count_detail": [archive["count"].pk],
         "count_enter": [archive["count"].pk],
         "count_move": [archive["count"].pk],
+        "counter_sale_detail": [archive["counter_sale"].pk],
+        "accessory_seller_set": [order.pk, line.pk],
     }.get(name, [])
     url = reverse(page, args=args)
     if name not in STOCK_POSTS:
@@ -569,6 +578,8 @@ def _stock_request(page: str, archive: dict) -> PageRequest:
         location = reverse("dashboard:home")
     elif target == "work_order_parts#parts":
         location = reverse("stock:work_order_parts", args=[order.pk]) + "#parts"
+    elif target == "work_order#parts-block":
+        location = reverse("workorders:detail", args=[order.pk]) + "#parts-block"
     elif target == "count_detail":
         location = reverse("stock:count_detail", args=[archive["count"].pk])
     elif target:
