@@ -157,9 +157,11 @@ def counter_sale_create(
         CounterSaleLine(
             part=item.part,
             quantity=item.quantity,
-            unit_price=item.part.price,
+            unit_price=Decimal(item.part.price),
             discount_percent=item.discount_percent,
-            amount=to_fen(item.quantity * item.part.price * (1 - item.discount_percent / 100)),
+            amount=to_fen(
+                item.quantity * Decimal(item.part.price) * (1 - item.discount_percent / 100)
+            ),
         )
         for item in wanted.values()
     ]

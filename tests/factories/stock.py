@@ -78,7 +78,7 @@ def documents_of_every_kind(*, by=None) -> dict:
     received = receive(part, 3, "40.00", by=by)
     services.stock_update(part=part, by=by, bin="A-01", minimum=5)
     slip = issue(order, {issued: 1}, by=by)
-    accessory = PartFactory(name="脚垫", is_accessory=True, price="300.00")
+    accessory = PartFactory(name="脚垫", is_accessory=True, price=Decimal("300.00"))
     receive(accessory, 2, "120.00", by=by)
     sale = accessories.counter_sale_create(
         seller=seller("parts"), lines=[accessories.SaleLine(accessory, Decimal(1))], by=by
