@@ -112,6 +112,12 @@ PARTS_DESK = STOCK_READ + (
     ST + "change_purchaserequest",  # cancel
     ST + "add_goodsreceipt",
     ST + "add_stockcount",  # open, count, submit, cancel
+    # Accessories (精品): the sales desk sells them, names the seller of a work order's
+    # accessory line, and reads the monthly commission.
+    ST + "view_countersale",
+    ST + "add_countersale",
+    ST + "add_accessoryseller",
+    ST + "view_accessory_commission",
 )
 
 ROLES = (
@@ -125,7 +131,7 @@ ROLES = (
         + LICENCE_PHOTO
         + CATALOGUE_READ
         + APPOINTMENTS
-        + (ST + "view_stock",)
+        + (ST + "view_stock", ST + "add_accessoryseller")
         # The advisor records a warranty repair's claim data at the desk (三包 counts).
         + CLAIMS_DESK,
     ),
@@ -203,6 +209,9 @@ ROLES = (
             K + "view_jobboard",
             "core.view_jobrun",
             ST + "approve_stockcount",
+            ST + "add_accessoryseller",
+            ST + "view_countersale",
+            ST + "view_accessory_commission",
         )
         + WORK_ORDER_DESK
         + CATALOGUE
@@ -268,6 +277,8 @@ NAVIGATION = (
     NavItem("请购", "stock:request_list", "stock.view_purchaserequest", "配件"),
     NavItem("入库", "stock:receipt_list", "stock.view_goodsreceipt", "配件"),
     NavItem("盘点", "stock:count_list", "stock.view_stockcount", "配件"),
+    NavItem("柜台销售", "stock:counter_sale_list", "stock.view_countersale", "配件"),
+    NavItem("精品提成", "stock:commission", "stock.view_accessory_commission", "配件"),
     NavItem("索赔单", "warranty:claim_list", "warranty.view_warrantyclaim", "索赔"),
     NavItem("三包预警", "warranty:watch_list", "warranty.view_warranty_watch", "索赔"),
     NavItem("单据寄送", "warranty:documents", "warranty.manage_claim_documents", "索赔"),

@@ -241,3 +241,99 @@ class CountEntryForm(OwnMessagesMixin, forms.Form):
 class CountMoveForm(OwnMessagesMixin, forms.Form):
     name = forms.CharField(widget=forms.HiddenInput, max_length=20)
     reason = forms.CharField(label="原因", required=False, max_length=200)
+
+
+# --- accessories (精品): counter sales, sellers, the commission month ---------------------------
+
+
+class SellerField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return str(obj)
+
+
+class CounterSaleForm(OwnMessagesMixin, forms.Form):
+    seller = SellerField(label="销售人", queryset=get_user_model().objects.none())
+    customer_name = forms.CharField(label="客户(选填)", required=False, max_length=60)
+    paid_amount = forms.CharField(
+        label="实收金额(元,留空为应收金额)",
+        required=False,
+        max_length=14,
+        widget=forms.TextInput(attrs={**QUANTITY_ATTRS, "class": "form-control text-end"}),
+    )
+    note = forms.CharField(label="备注", required=False, max_length=200)
+
+    def __init__(self, *args, sellers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if sellers is not None:
+            self.fields["seller"].queryset = sellers
+
+    def clean_customer_name(self):
+        return normalize_text(self.cleaned_data["customer_name"])
+
+    def clean_paid_amount(self):
+        text = normalize_text(self.cleaned_data["paid_amount"])
+        if not text:
+            return None
+        try:
+            value = Decimal(text)
+        except ArithmeticError:
+            raise ValidationError("实收金额须为数字。") from None
+        if not value.is_finite() or value < 0:
+            raise ValidationError("实收金额须为不小于 0 的数字。")
+        return value
+
+
+class CounterSaleLineForm(OwnMessagesMixin, forms.Form):
+    part_number = forms.CharField(label="精品编号", required=False, max_length=40)
+    quantity = quantity_field("数量")
+    discount_percent = forms.CharField(
+        label="折扣(%)",
+        required=False,
+        max_length=6,
+        widget=forms.TextInput(attrs={**QUANTITY_ATTRS, "class": "form-control text-end"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        number = normalize_part_number(cleaned.get("part_number", ""))
+        quantity = normalize_text(cleaned.get("quantity", ""))
+        discount = normalize_text(cleaned.get("discount_percent", ""))
+        cleaned["part"] = None
+        if not number and not quantity and not discount:
+            return cleaned  # an empty row
+        if not number:
+            self.add_error("part_number", "请填写精品编号。")
+        else:
+            part = Part.objects.filter(number=number).first()
+            if part is None:
+                self.add_error("part_number", f"配件编号 {number} 不在配件目录中。")
+            elif not part.is_accessory:
+                self.add_error("part_number", f"{part.name}({number})不是精品。")
+            else:
+                cleaned["part"] = part
+        try:
+            cleaned["quantity"] = _quantity(quantity, "数量", allow_zero=False)
+            if cleaned["quantity"] is None:
+                self.add_error("quantity", "请填写数量。")
+        except ValidationError as error:
+            self.add_error("quantity", error)
+        try:
+            cleaned["discount_percent"] = Decimal(discount or "0")
+            if not cleaned["discount_percent"].is_finite():
+                raise ArithmeticError
+        except ArithmeticError:
+            self.add_error("discount_percent", "折扣须为数字。")
+        return cleaned
+
+
+CounterSaleLineFormSet = formset_factory(CounterSaleLineForm, extra=0, max_num=30, absolute_max=30)
+COUNTER_SALE_ROWS = 4  # blank rows offered on the counter-sale page
+
+
+class AccessorySellerForm(OwnMessagesMixin, forms.Form):
+    seller = SellerField(label="精品销售人", queryset=get_user_model().objects.none())
+
+    def __init__(self, *args, sellers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if sellers is not None:
+            self.fields["seller"].queryset = sellers

@@ -18,6 +18,11 @@ transaction as the movements.
   its lines are its movements.
 - `PurchaseRequest` (请购单) and `GoodsReceipt` (入库单, with the supplier's delivery
   note number): receiving fulfils the open requests of each part, oldest first.
+- `CounterSale` (柜台销售单) + `CounterSaleLine`: accessories (精品) sold at the sales desk,
+  not on a work order: seller, customer (optional), lines net of discount, paid amount;
+  the stock leaves through a `sale` movement per line. `AccessorySeller`: who sold an
+  accessory line of a work order (default: the order's advisor). Both feed the monthly
+  commission (accessories.py).
 - `StockCount` (盘点单) + `StockCountLine` + `StockCountChange`: a count sheet by bin, the
   counted quantities, a manager's approval, then adjustments (counts.py has the states).
 - `PickList` + `PickLine` (预先捡料): the evening before, the parts of a day's
@@ -33,7 +38,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.appointments.models import Appointment, AppointmentPart
-from apps.core.models import AreaSettings, number_field
+from apps.core.models import AreaSettings, number_field, percent_field
 from apps.parts.models import Part
 from apps.workorders.models import Signature, WorkOrder, WorkOrderLine
 
@@ -62,6 +67,11 @@ class StockSettings(AreaSettings):
 
     purchase_lead_days = number_field(3, "请购默认到货天数", low=0, high=90)
     arrival_notice_days = number_field(7, "到货通知在顾问工作台保留天数", low=1, high=60)
+    # Accessories (精品) commission (DOMAIN.md §3 "Parts", §9 精品提成表): the seller earns
+    # this share of what they sold in the month, net of discount; service advisors at
+    # theirs, everyone else (the sales desk: parts clerks, managers) at the other rate.
+    accessory_commission_advisor_percent = percent_field("5", "精品提成比例:服务顾问(%)")
+    accessory_commission_other_percent = percent_field("3", "精品提成比例:其他销售人员(%)")
 
     class Meta(AreaSettings.Meta):
         verbose_name = verbose_name_plural = "配件库存规则"
@@ -439,6 +449,7 @@ class StockMovement(models.Model):
         ADJUSTMENT = "adjustment", "盘点调整"
         RESERVE = "reserve", "预留"
         RELEASE = "release", "取消预留"
+        SALE = "sale", "柜台销售"
 
     part = models.ForeignKey(
         Part, verbose_name="配件", on_delete=models.PROTECT, related_name="movements"
@@ -498,6 +509,15 @@ class StockMovement(models.Model):
         db_index=False,
         related_name="movements",
     )
+    counter_sale = models.ForeignKey(
+        "CounterSale",
+        verbose_name="柜台销售单",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="movements",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "库存流水"
@@ -538,7 +558,98 @@ class StockMovement(models.Model):
                 name="stockmovement_pick_line_idx",
                 condition=Q(pick_line__isnull=False),
             ),
+            models.Index(
+                fields=["counter_sale"],
+                name="stockmovement_countersale_idx",
+                condition=Q(counter_sale__isnull=False),
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.part_id} {self.quantity}"
+
+
+class CounterSale(models.Model):
+    """Accessories (精品) sold at the sales desk, not on a work order (柜台销售单)."""
+
+    number = models.CharField("销售单号", max_length=20, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name="客户",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    customer_name = models.CharField("客户姓名(散客)", max_length=60, blank=True)
+    seller = _user("销售人")
+    total = models.DecimalField("应收金额", max_digits=12, decimal_places=2, default=ZERO)
+    paid_amount = models.DecimalField("实收金额", max_digits=12, decimal_places=2, default=ZERO)
+    by = _user("经办人")
+    at = models.DateTimeField("销售时间")
+    note = models.CharField("备注", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "柜台销售单"
+        ordering = ["-at", "-id"]
+        permissions = [("view_accessory_commission", "查看精品提成表")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(paid_amount__gte=0, paid_amount__lte=F("total")),
+                name="countersale_paid_within_total",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-at", "-id"], name="countersale_at_idx"),
+            # The month's commission: a seller's sales in a period.
+            models.Index(fields=["at", "seller"], name="countersale_month_idx"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class CounterSaleLine(models.Model):
+    sale = models.ForeignKey(
+        CounterSale, verbose_name="柜台销售单", on_delete=models.CASCADE, related_name="lines"
+    )
+    part = models.ForeignKey(Part, verbose_name="精品", on_delete=models.PROTECT, related_name="+")
+    quantity = quantity_field("数量")
+    unit_price = models.DecimalField("单价", max_digits=12, decimal_places=2)
+    discount_percent = models.DecimalField("折扣(%)", max_digits=5, decimal_places=2, default=0)
+    # quantity × unit price × (1 − discount / 100), to the fen: what the commission counts.
+    amount = models.DecimalField("金额", max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "柜台销售明细"
+        ordering = ["sale", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="countersaleline_quantity"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="countersaleline_amount"),
+        ]
+
+    def __str__(self):
+        return f"{self.sale_id}/{self.part_id}"
+
+
+class AccessorySeller(models.Model):
+    """Who sold an accessory (精品) line of a work order, when it is not the order's
+    advisor (the default: no row)."""
+
+    line = models.OneToOneField(
+        WorkOrderLine,
+        verbose_name="工单精品行",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="accessory_seller",
+    )
+    seller = _user("销售人")
+    set_by = _user("登记人")
+    set_at = models.DateTimeField("登记时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工单精品销售人"
+        ordering = ["line"]
+
+    def __str__(self):
+        return f"{self.line_id}: {self.seller_id}"

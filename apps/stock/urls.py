@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_accessories
 
 app_name = "stock"
 urlpatterns = [
@@ -48,4 +48,15 @@ urlpatterns = [
     path("counts/<int:pk>/", views.count_detail, name="count_detail"),
     path("counts/<int:pk>/enter/", views.count_enter, name="count_enter"),
     path("counts/<int:pk>/move/", views.count_move, name="count_move"),
+    # accessories (精品): counter sales, sellers, the monthly commission
+    path("sales/", views_accessories.counter_sale_list, name="counter_sale_list"),
+    path("sales/new/", views_accessories.counter_sale_create, name="counter_sale_create"),
+    path("sales/<int:pk>/", views_accessories.counter_sale_detail, name="counter_sale_detail"),
+    path(
+        "work-orders/<int:pk>/lines/<int:line_pk>/seller/",
+        views_accessories.accessory_seller_set,
+        name="accessory_seller_set",
+    ),
+    path("commission/", views_accessories.commission_page, name="commission"),
+    path("commission/excel/", views_accessories.commission_excel, name="commission_excel"),
 ]

@@ -18,7 +18,7 @@ from apps.core.settings import current_settings
 from apps.parts.models import Part
 from apps.workorders.models import WorkOrder, WorkOrderLine
 
-from . import counts, selectors, services
+from . import accessories, counts, selectors, services
 from .forms import (
     RECEIPT_ROWS,
     CountEntryForm,
@@ -303,14 +303,25 @@ def request_for_line(request, pk, line_pk):
 def work_order_block(request, pk):
     """The parts block of the work-order page (loaded into it by htmx): each parts line's
     issue state and its purchase requests with their expected arrival."""
-    order = get_object_or_404(WorkOrder, pk=pk)
+    order = get_object_or_404(WorkOrder.objects.select_related("advisor"), pk=pk)
     parts = selectors.work_order_parts(order)
     if not parts.lines:  # nothing for the store: the slot is removed from the page
         return HttpResponse("")
+    accessory_lines = [row.line for row in parts.lines if row.line.part.is_accessory]
+    named = accessories.line_sellers(accessory_lines) if accessory_lines else {}
+    for row in parts.lines:
+        row.line.seller = named.get(row.line.pk, order.advisor)
+    can_name = bool(accessory_lines) and request.user.has_perm(ST + "add_accessoryseller")
     return render(
         request,
         "stock/partials/work_order_block.html",
-        {"order": order, "parts": parts},
+        {
+            "order": order,
+            "parts": parts,
+            "sellers": list(accessories.sellers()) if can_name else [],
+            "can_name_seller": can_name
+            and order.status not in (WorkOrder.Status.SETTLED, WorkOrder.Status.CANCELLED),
+        },
     )
 
 

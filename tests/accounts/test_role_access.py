@@ -236,6 +236,12 @@ count_create         .       .          .          .  Y     .        .        . 
 count_detail         .       .          .          .  Y     .        .        .         Y       .
 count_enter          .       .          .          .  Y     .        .        .         .       .
 count_move           .       .          .          .  Y     .        .        .         Y       .
+counter_sale_list    .       .          .          .  Y     .        .        .         Y       .
+counter_sale_create  .       .          .          .  Y     .        .        .         .       .
+counter_sale_detail  .       .          .          .  Y     .        .        .         Y       .
+accessory_seller_set Y       .          .          .  Y     .        .        .         Y       .
+commission           .       .          .          .  Y     .        .        .         Y       .
+commission_excel     .       .          .          .  Y     .        .        .         Y       .
 [warranty]
 claim_list           Y       .          .          .  .     Y        .        .         Y       .
 claim_create         Y       .          .          .  .     Y        .        .         .       .
@@ -587,6 +593,7 @@ STOCK_POSTS = {
     "prepick_run": (302, "prepick"),
     "prepick_pick": (302, "prepick"),  # nothing ticked: told so
     "prepick_transfer": (302, "prepick"),
+    "accessory_seller_set": (302, "work_order#parts-block"),  # no seller chosen: told so
 }
 
 
@@ -612,6 +619,8 @@ def _stock_request(page: str, archive: dict) -> PageRequest:
         "count_enter": [archive["count"].pk],
         "count_move": [archive["count"].pk],
         "prepick_transfer": [archive["appointment"].pk],
+        "counter_sale_detail": [archive["counter_sale"].pk],
+        "accessory_seller_set": [order.pk, line.pk],
     }.get(name, [])
     url = reverse(page, args=args)
     if name not in STOCK_POSTS:
@@ -622,6 +631,8 @@ def _stock_request(page: str, archive: dict) -> PageRequest:
         location = reverse("dashboard:home")
     elif target == "work_order_parts#parts":
         location = reverse("stock:work_order_parts", args=[order.pk]) + "#parts"
+    elif target == "work_order#parts-block":
+        location = reverse("workorders:detail", args=[order.pk]) + "#parts-block"
     elif target == "count_detail":
         location = reverse("stock:count_detail", args=[archive["count"].pk])
     elif target == "prepick":
@@ -1087,6 +1098,8 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "请购",
                 "入库",
                 "盘点",
+                "柜台销售",
+                "精品提成",
             ],
         ),
         (
@@ -1153,6 +1166,8 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "请购",
                 "入库",
                 "盘点",
+                "柜台销售",
+                "精品提成",
                 "索赔单",
                 "三包预警",
                 "月结单",
@@ -1193,6 +1208,8 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "请购",
                 "入库",
                 "盘点",
+                "柜台销售",
+                "精品提成",
             ],
         ),
         (

@@ -51,6 +51,8 @@ ADDED_AFTER_THE_MOVE = {
     "callback_claim_minutes",  # callbacks 0005: the call queue
     "purchase_lead_days",  # stock 0001: the parts stock's own area
     "arrival_notice_days",
+    "accessory_commission_advisor_percent",  # stock 0002: accessories and their commission
+    "accessory_commission_other_percent",
     "warranty_same_main_part_replacements",  # warranty 0003: the 2022 rules and the claims
     "warranty_repair_days_warning",
     "warranty_replace_days",

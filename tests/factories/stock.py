@@ -4,10 +4,13 @@ issue slips. Call under time_machine."""
 import itertools
 from decimal import Decimal
 
+from django.contrib.auth.models import Group
+
 from apps.parts.models import Part
-from apps.stock import services
+from apps.stock import accessories, services
 from apps.workorders import services as work_order_services
 from apps.workorders.models import WorkOrder, WorkOrderLine
+from tests.factories.accounts import UserFactory
 from tests.factories.parts import PartFactory
 from tests.factories.workorders import SIGNATURE_POINTS, flow_user, order_in_state, png_data_url
 
@@ -57,6 +60,13 @@ def issue(
     )
 
 
+def seller(role: str = "parts", **fields):
+    """A user of a role that sells accessories (advisor, parts, manager)."""
+    user = UserFactory(**fields)
+    user.groups.set(Group.objects.filter(name=role))
+    return user
+
+
 def documents_of_every_kind(*, by=None) -> dict:
     """One of each stock document, for the role × page matrix: a part in stock (bin A-01)
     issued on a signed slip to an order in progress, a second part short with its purchase
@@ -68,7 +78,13 @@ def documents_of_every_kind(*, by=None) -> dict:
     received = receive(part, 3, "40.00", by=by)
     services.stock_update(part=part, by=by, bin="A-01", minimum=5)
     slip = issue(order, {issued: 1}, by=by)
+    accessory = PartFactory(name="脚垫", is_accessory=True, price=Decimal("300.00"))
+    receive(accessory, 2, "120.00", by=by)
+    sale = accessories.counter_sale_create(
+        seller=seller("parts"), lines=[accessories.SaleLine(accessory, Decimal(1))], by=by
+    )
     return {
+        "counter_sale": sale,
         "stock_part": part,
         "stock_order": order,
         "stock_line": issued,
