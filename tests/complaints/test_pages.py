@@ -187,7 +187,9 @@ def test_a_callbacks_problem_becomes_a_complaint_and_leaves_the_quick_handling_l
     problem.refresh_from_db()
     assert (problem.status, problem.complaint_id) == (Problem.Status.ESCALATED, complaint.pk)
     # A second complaint of the same problem is refused, and none is made.
-    again = client.post(url, {"category": "repair_quality", "severity": "general", "description": "再次"})
+    again = client.post(
+        url, {"category": "repair_quality", "severity": "general", "description": "再次"}
+    )
     assert again.status_code == 422
     assert "已处理或已转投诉" in again.content.decode()
     assert Complaint.objects.count() == 1
