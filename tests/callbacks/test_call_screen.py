@@ -492,13 +492,7 @@ def test_escalation_marks_the_problem_once_and_not_after_it_was_handled(clerk):
         )
 
 
-def test_without_the_complaints_page_no_escalation_link(clerk):
-    problem = problem_of_a_call(clerk)
-    assert escalate_url(problem) is None
-
-
-@pytest.mark.urls("tests.callbacks.urls_with_complaints")
-def test_with_the_complaints_page_open_problems_link_to_it(clerk, role_client, settings_row):
+def test_open_problems_link_to_the_complaints_page(clerk, role_client, settings_row):
     problem = problem_of_a_call(clerk)
     url = reverse("complaints:create_from_problem", args=[problem.pk])
 
