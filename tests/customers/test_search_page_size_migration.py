@@ -21,12 +21,16 @@ def test_the_old_default_page_size_becomes_the_new_one_and_a_chosen_one_stays(st
     executor = MigrationExecutor(connection)
     try:
         _migrate(executor, BEFORE)
-        ArchiveSettings.objects.update_or_create(pk=1, defaults={"search_result_limit": stored})
+        # The row as the migrations left it then (later ones add columns to it).
+        old_settings = executor.loader.project_state(BEFORE).apps.get_model(
+            "customers", "ArchiveSettings"
+        )
+        old_settings.objects.update_or_create(pk=1, defaults={"search_result_limit": stored})
 
         _migrate(executor, executor.loader.graph.leaf_nodes())
 
         assert ArchiveSettings.objects.get().search_result_limit == after
         _migrate(executor, BEFORE)  # and back: the new default becomes the old one
-        assert ArchiveSettings.objects.get().search_result_limit == stored
+        assert old_settings.objects.get().search_result_limit == stored
     finally:
         _migrate(executor, executor.loader.graph.leaf_nodes())
