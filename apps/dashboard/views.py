@@ -1,11 +1,9 @@
 """The 工作台 (home page): every role lands here and sees the panels of the roles it holds.
 
 This app is the top layer: it reads the selectors of every other app, and no app imports
-it. Each panel shows to the users holding its permission; roles whose own module is not
-built yet get a plain word on what is coming instead of an empty page.
+it. Each panel shows to the users holding its permission; a user whose roles show none
+gets the dealership's contacts instead of an empty page.
 """
-
-from dataclasses import dataclass
 
 from django.db.models import prefetch_related_objects
 from django.shortcuts import render
@@ -17,19 +15,6 @@ from apps.stock import selectors as stock_selectors
 from apps.warranty import selectors as warranty_selectors
 from apps.workorders import selectors as workorder_selectors
 from apps.workorders import selectors_pages as workorder_pages
-
-
-@dataclass(frozen=True)
-class Upcoming:
-    title: str
-    text: str
-
-
-# By role code: what the role's own panels will be, and which module brings them.
-# Every role has its own panels now (the floor's roles since the workshop, the parts clerk
-# since the stock): none is waiting for a module. A role added before its module lists it here.
-UPCOMING: dict[str, Upcoming] = {}
-
 
 # The workshop's pages by permission: the 工作台 of the floor's roles points to them (no
 # query: the permissions are loaded for the navigation anyway).
@@ -44,11 +29,10 @@ FLOOR_LINKS = (
 
 def home(request):
     user = request.user
-    # The role codes come from the user's groups; loading them here once also serves the
-    # navigation's role labels (context processor), so the page runs no extra query.
+    # The user's groups, loaded once: the navigation's role labels (context processor)
+    # read them, so the page runs no extra query for them.
     prefetch_related_objects([user], "groups")
-    codes = {group.name for group in user.groups.all()}
-    context = {"upcoming": [panel for code, panel in UPCOMING.items() if code in codes]}
+    context = {}
     if user.has_perm("customers.view_customer"):
         context["archive_stats"] = customer_selectors.archive_stats()
         context["recent_visits"] = workorder_selectors.recent_visits(limit=10)

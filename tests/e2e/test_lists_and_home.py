@@ -96,27 +96,23 @@ def test_the_customer_list_is_in_creation_order_newest_first(
 
 
 @pytest.mark.parametrize(
-    ("role", "title", "module"),
+    ("role", "panel", "link"),
     [
-        ("technician", "我的作业", "维修工单"),
-        ("qc", "待终检车辆", "车间"),
-        ("parts", "配件出库与库存", "配件"),
+        ("technician", "#home-floor", "我的作业"),
+        ("qc", "#home-floor", "终检"),
+        ("parts", "#home-waiting-issue", "全部"),
     ],
 )
-def test_roles_whose_module_is_coming_see_what_will_appear_on_their_workbench(
-    live_server, new_page, role_user, log_in, screenshot, role, title, module
+def test_the_floor_and_parts_roles_land_on_their_own_panels(
+    live_server, new_page, role_user, log_in, screenshot, role, panel, link
 ):
-    # Given a user of a role whose own module is not built yet, on a tablet
+    # Given a user of a floor or parts role, on a tablet
     page = new_page(TABLET)
 
     # When they log in
     log_in(page, role_user(role))
 
-    # Then the 工作台 says plainly what is coming, and gives the dealership's contacts
-    panel = page.locator(".upcoming-panel")
-    expect(panel).to_have_count(1)
-    expect(panel.locator(".card-header")).to_have_text(title)
-    expect(panel).to_contain_text("即将上线")
-    expect(panel).to_contain_text(f"“{module}”")
-    expect(page.locator("main")).to_contain_text("营业时间")
+    # Then the 工作台 shows their own work, one tap from its page
+    expect(page.locator(panel)).to_be_visible()
+    expect(page.locator(panel).get_by_role("link", name=link)).to_be_visible()
     screenshot(page, f"home-{role}-tablet")
