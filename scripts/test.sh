@@ -8,7 +8,7 @@ eval "$(./scripts/ensure-services.sh | sed 's/^/export /')"
 ./scripts/ensure-office.sh
 export DJANGO_SETTINGS_MODULE=dms.settings_test
 set +e
-.venv/bin/pytest "$@"
+.venv/bin/pytest --durations=25 "$@"
 status=$?
 set -e
 if [ $status -eq 5 ]; then
