@@ -268,7 +268,7 @@ NAVIGATION = (
     # Complaints sit with the archive (投诉归档): no extra entry on a tablet's bar.
     NavItem("投诉", "complaints:list", "complaints.view_complaint", "档案"),
     NavItem("回访拨打", "callbacks:queue", "callbacks.work_callitem"),
-    NavItem("问题处理", "callbacks:problem_list", "callbacks.view_problem"),
+    NavItem("问题处理", "callbacks:problem_list", "callbacks.view_problem", "档案"),
     NavItem("维修项目", "catalogue:labour_list", "workorders.view_labouroperation", "目录"),
     NavItem("配件目录", "parts:part_list", "parts.view_part", "目录"),
     NavItem("库存", "stock:stock_list", "stock.view_stock", "配件"),

@@ -40,6 +40,10 @@ class Question:
     def department_label(self) -> str:
         return Department(self.department).label
 
+    @property
+    def is_words(self) -> bool:
+        return self.kind == WORDS
+
 
 @dataclass(frozen=True)
 class Questionnaire:

@@ -290,6 +290,10 @@ class WorkOrderLine(TimeStampedModel):
         verbose_name = verbose_name_plural = "工单明细"
         ordering = ["work_order", "id"]
 
+    @property
+    def is_declined(self) -> bool:
+        return self.status == LineStatus.DECLINED
+
     def __str__(self):
         return self.description
 

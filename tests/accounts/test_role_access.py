@@ -20,7 +20,6 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import URLResolver, get_resolver, reverse
-from django.utils import timezone
 
 from apps.accounts.roles import NAVIGATION, ROLES
 from apps.callbacks.models import Callback, CallItem, Problem
@@ -635,10 +634,10 @@ def _stock_request(page: str, archive: dict) -> PageRequest:
         location = reverse("workorders:detail", args=[order.pk]) + "#parts-block"
     elif target == "count_detail":
         location = reverse("stock:count_detail", args=[archive["count"].pk])
-    elif target == "prepick":
-        day = archive["appointment"].date if name == "prepick_transfer" else None
-        day = day or timezone.localdate() + dt.timedelta(days=1)
+    elif target == "prepick":  # the appointment's day (ahead: the matrix reads no clock)
+        day = archive["appointment"].date
         location = f"{reverse('stock:prepick')}?date={day:%Y-%m-%d}"
+        return PageRequest("post", url, {"date": f"{day:%Y-%m-%d}"}, status, location)
     elif target:
         location = reverse(f"stock:{target}")
     return PageRequest("post", url, {}, status, location)

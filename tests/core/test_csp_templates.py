@@ -111,6 +111,13 @@ GET_PAGES = [
         # checked in tests/callbacks/test_call_screen.py.
         "callbacks:call_screen",
         "warranty:statement_excel",  # a workbook (test_monthly_statement.py)
+        "stock:commission_excel",  # a workbook (test_accessories.py)
+        "complaints:create_from_problem",  # redirects to complaints:create (rendered)
+        # POST only: their forms are on the complaint's page (test_pages.py)
+        "complaints:transition",
+        "complaints:propose",
+        "complaints:resolve",
+        "complaints:close",
     }
     and page not in APPOINTMENT_POSTS  # POST only; their forms are on the appointment page
     and not page.endswith(("receive", "unreceive", "import_template"))
