@@ -91,7 +91,6 @@ def _detail_context(request, order: WorkOrder, forms: dict) -> dict:
     edit_forms = forms.get("edit_forms", {})
     for line in lines:
         line.is_approved = line.status == LineStatus.APPROVED
-        line.is_declined = line.status == LineStatus.DECLINED
         line.needs_discount_approval = services.discount_awaits_manager(line, limit=limit)
         # A proposed line's edit form is loaded when asked for (workorder_line_edit_form):
         # forty forms on a big order's page would cost more than the rest of it.
