@@ -1132,8 +1132,8 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "车辆",
                 "销售档案",
                 "投诉",
+                "问题处理",  # in the 档案 menu, before the top-level 回访拨打
                 "回访拨打",
-                "问题处理",
             ],
         ),
         (
@@ -1198,8 +1198,8 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "车辆",
                 "销售档案",
                 "投诉",
+                "问题处理",  # in the 档案 menu, before the top-level 回访拨打
                 "回访拨打",
-                "问题处理",
                 "配件目录",
                 "库存",
                 "出库",
