@@ -85,7 +85,8 @@ def test_a_clerk_works_a_satisfied_and_an_unhappy_call(
     # Then a problem waits on 问题处理 for the workshop
     problem = Problem.objects.get()
     assert (problem.customer, problem.department, problem.score) == (unhappy, "workshop", 2)
-    page.get_by_role("link", name="问题处理").click()
+    page.locator("nav").get_by_role("button", name="档案").click()  # 问题处理 is in 档案
+    page.locator("nav").get_by_role("link", name="问题处理").click()
     row = page.locator(f"#problem-{problem.pk}")
     expect(row).to_contain_text("李秀英")
     expect(row).to_contain_text("维修质量满意吗? 2 分")
