@@ -17,7 +17,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import BooleanField, Exists, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from apps.core.models import DealershipSettings
@@ -54,34 +65,14 @@ def _uncovered_line_exists():
     )
 
 
-def dispatch_board_orders() -> tuple[list[WorkOrder], list[WorkOrder]]:
-    """(waiting, dispatched): the orders the board shows, most urgent first, in four
-    queries (the orders with their vehicle, their approved lines with the live job holding
-    each, their live jobs with technician and bay, the skills their lines' operations need).
+BOARD_PAGE = 20  # orders per page of each section of the board
 
-    Waiting for dispatch (`dispatch_queue`):
-    - 已确认 (approved; partly dispatched ones too);
-    - 已派工 / 维修中 with an approved labour line in no job (an added item approved on the
-      floor, a job taken back);
-    - with a rework job waiting (待开工 or 暂停, `is_rework`): the supervisor may move it.
-    Dispatched: the other orders with live jobs (the supervisor reassigns or takes back).
 
-    Each order gets `has_rework`, `has_appointment`, `lines_waiting` (approved, not done, in no
-    live job), `live_jobs`, and `whole` (no labour line: all its lines go as one job).
-    """
+def _board_candidates(pk: int | None = None):
+    """The orders the board shows, most urgent first, with vehicle and the flags that
+    place them (one query, no lines yet: the board reads lines for the orders it shows)."""
     rework_waiting = Exists(
         Job.objects.filter(work_order=OuterRef("pk"), is_rework=True, status__in=MOVABLE)
-    )
-    live_job_of_line = JobLine.objects.filter(line=OuterRef("pk"), active=True).values("job_id")
-    lines = (
-        WorkOrderLine.objects.filter(status=LineStatus.APPROVED)
-        .annotate(live_job_id=Subquery(live_job_of_line[:1]))
-        .order_by("id")
-    )
-    jobs = (
-        Job.objects.filter(status__in=LIVE)
-        .select_related("technician__user", "bay", "skill")
-        .order_by("assigned_at", "id")
     )
     orders = (
         WorkOrder.objects.filter(status__in=(S.APPROVED, S.DISPATCHED, S.IN_PROGRESS))
@@ -96,10 +87,6 @@ def dispatch_board_orders() -> tuple[list[WorkOrder], list[WorkOrder]]:
             Q(status=S.APPROVED) | Q(has_uncovered=True) | Q(has_rework=True) | Q(has_live_job=True)
         )
         .select_related("vehicle")
-        .prefetch_related(
-            Prefetch("lines", queryset=lines, to_attr="approved_lines"),
-            Prefetch("jobs", queryset=jobs, to_attr="live_jobs"),
-        )
         .order_by(
             F("has_rework").desc(),
             F("promised_at").asc(nulls_last=True),
@@ -109,14 +96,39 @@ def dispatch_board_orders() -> tuple[list[WorkOrder], list[WorkOrder]]:
             "id",
         )
     )
-    result = list(orders)
+    return orders.filter(pk=pk) if pk is not None else orders
+
+
+def _is_waiting(order: WorkOrder) -> bool:
+    return order.status == S.APPROVED or order.has_uncovered or order.has_rework
+
+
+def _with_work(orders: list[WorkOrder]) -> list[WorkOrder]:
+    """Each order's approved lines (with the live job holding each), live jobs, the lines
+    waiting for dispatch and the skill they need: three queries whatever the orders."""
+    live_job_of_line = JobLine.objects.filter(line=OuterRef("pk"), active=True).values("job_id")
+    lines = (
+        WorkOrderLine.objects.filter(status=LineStatus.APPROVED)
+        .annotate(live_job_id=Subquery(live_job_of_line[:1]))
+        .order_by("id")
+    )
+    jobs = (
+        Job.objects.filter(status__in=LIVE)
+        .select_related("technician__user", "bay", "skill")
+        .order_by("assigned_at", "id")
+    )
+    prefetch_related_objects(
+        orders,
+        Prefetch("lines", queryset=lines, to_attr="approved_lines"),
+        Prefetch("jobs", queryset=jobs, to_attr="live_jobs"),
+    )
     known = skills_by_operation(
         line.labour_operation_id
-        for order in result
+        for order in orders
         for line in order.approved_lines
         if line.labour_operation_id
     )
-    for order in result:
+    for order in orders:
         has_labour = any(line.kind == WorkOrderLine.Kind.LABOUR for line in order.approved_lines)
         order.whole = not has_labour
         order.lines_waiting = [
@@ -129,16 +141,49 @@ def dispatch_board_orders() -> tuple[list[WorkOrder], list[WorkOrder]]:
         if order.whole and order.live_jobs:  # the one job of an order without labour lines
             order.lines_waiting = []
         order.skill = required_skill(order.lines_waiting, known)
-    waiting = [o for o in result if o.status == S.APPROVED or o.has_uncovered or o.has_rework]
-    dispatched = [
-        o for o in result if not (o.status == S.APPROVED or o.has_uncovered or o.has_rework)
-    ]
-    return waiting, dispatched
+    return orders
 
 
-def dispatch_queue() -> list[WorkOrder]:
-    """The orders waiting for dispatch, most urgent first (see dispatch_board_orders)."""
-    return dispatch_board_orders()[0]
+def dispatch_board_orders() -> tuple[list[WorkOrder], list[WorkOrder]]:
+    """(waiting, dispatched): every order the board shows, most urgent first.
+
+    Waiting for dispatch (`dispatch_queue`):
+    - 已确认 (approved; partly dispatched ones too);
+    - 已派工 / 维修中 with an approved labour line in no job (an added item approved on the
+      floor, a job taken back);
+    - with a rework job waiting (待开工 or 暂停, `is_rework`): the supervisor may move it.
+    Dispatched: the other orders with live jobs (the supervisor reassigns or takes back).
+
+    Each order gets `has_rework`, `has_appointment`, `lines_waiting` (approved, not done, in no
+    live job), `live_jobs`, and `whole` (no labour line: all its lines go as one job).
+    """
+    result = _with_work(list(_board_candidates()))
+    return [o for o in result if _is_waiting(o)], [o for o in result if not _is_waiting(o)]
+
+
+@dataclass(frozen=True)
+class BoardPages:
+    waiting: Page
+    dispatched: Page
+
+
+def dispatch_board_pages(*, waiting_page=1, dispatched_page=1, size=BOARD_PAGE) -> BoardPages:
+    """One page of each section of the board (as dispatch_board_orders): the orders are
+    ranked in one light query and only the shown ones get their lines and jobs, so a busy
+    floor with hundreds of open orders renders a bounded page in five queries."""
+    ranked = list(_board_candidates())
+    waiting = Paginator([o for o in ranked if _is_waiting(o)], size).get_page(waiting_page)
+    dispatched = Paginator([o for o in ranked if not _is_waiting(o)], size).get_page(
+        dispatched_page
+    )
+    _with_work([*waiting, *dispatched])
+    return BoardPages(waiting=waiting, dispatched=dispatched)
+
+
+def dispatch_queue(*, pk: int | None = None) -> list[WorkOrder]:
+    """The orders waiting for dispatch, most urgent first (see dispatch_board_orders); `pk`
+    reads one order only (a dispatch post)."""
+    return [o for o in _with_work(list(_board_candidates(pk))) if _is_waiting(o)]
 
 
 # --- technicians and their load ---------------------------------------------------------------

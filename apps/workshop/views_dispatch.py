@@ -62,7 +62,11 @@ def _option_rows(choices):
 
 def _board(request, *, failed: Failed | None = None, status: int = 200):
     now = timezone.now()
-    orders, dispatched = selectors_dispatch.dispatch_board_orders()
+    pages = selectors_dispatch.dispatch_board_pages(
+        waiting_page=request.GET.get("waiting_page"),
+        dispatched_page=request.GET.get("dispatched_page"),
+    )
+    orders, dispatched = list(pages.waiting), list(pages.dispatched)
     technicians = selectors_dispatch.dispatch_technicians(now=now)
     bays = selectors_dispatch.dispatch_bays()
     skills = list(Skill.objects.order_by("order", "code"))
@@ -101,6 +105,7 @@ def _board(request, *, failed: Failed | None = None, status: int = 200):
         {
             "orders": orders,
             "dispatched": dispatched,
+            "pages": pages,
             "technicians": technicians,
             "bay_options": [
                 (bay.pk, str(bay) + (f" · {bay.skill}" if bay.skill_id else ""), False)
@@ -134,7 +139,7 @@ def _back_to(order_pk: int) -> str:
 @require_perm(DISPATCH)
 def dispatch(request, pk):
     order = get_object_or_404(WorkOrder, pk=pk)
-    queue = {o.pk: o for o in selectors_dispatch.dispatch_queue()}
+    queue = {o.pk: o for o in selectors_dispatch.dispatch_queue(pk=order.pk)}
     waiting = queue[order.pk].lines_waiting if order.pk in queue else []
     technicians = selectors_dispatch.dispatch_technicians(now=timezone.now())
     bays = selectors_dispatch.dispatch_bays()

@@ -353,3 +353,25 @@ def test_the_board_runs_the_same_queries_for_two_orders_or_eight(
     with django_assert_num_queries(len(first.captured_queries)):
         response = client.get(reverse("workshop:dispatch_board"))
     assert response.content.decode().count('class="card mb-3 dispatch-order') == 8 + 2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_busy_floor_is_shown_a_page_at_a_time_in_priority_order(role_client, settings_row):
+    client = role_client("supervisor")
+    TechnicianFactory(skills=["mechanical"])
+    size = selectors_dispatch.BOARD_PAGE
+    orders = [
+        _approved(f"项目{n}", promised=NOW + dt.timedelta(minutes=n)) for n in range(size + 3)
+    ]
+    url = reverse("workshop:dispatch_board")
+
+    first = client.get(url).content.decode()
+    second = client.get(url, {"waiting_page": 2}).content.decode()
+
+    assert first.count('class="card mb-3 dispatch-order') == size
+    assert f'id="order-{orders[size - 1].pk}"' in first
+    assert f'id="order-{orders[size].pk}"' not in first
+    assert second.count('class="card mb-3 dispatch-order') == 3
+    assert f'id="order-{orders[size].pk}"' in second
+    assert f"待派工单({size + 3})" in first
+    assert "?waiting_page=2" in first and "第 2/2 页" in second
