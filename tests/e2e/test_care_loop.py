@@ -105,7 +105,7 @@ def test_the_care_loop_from_the_first_call_to_the_closed_complaint(
         _next_call(page, "王建国")
         _answer_all(page, "5")
         page.get_by_label("客户意见(原话记录)").fill("师傅很专业,服务很好")
-        _shot(page, "1-satisfied-call")
+        _shot(page, "01-satisfied-call")
         _save_call(page, "王建国", "已接通")
         assert Callback.objects.get(customer=happy).status == Callback.Status.DONE
 
@@ -113,7 +113,7 @@ def test_the_care_loop_from_the_first_call_to_the_closed_complaint(
         _next_call(page, "李秀英")
         _answer_all(page, "4", low={"维修质量": "2"})
         page.get_by_label("客户意见(原话记录)").fill("修完以后异响还在,很不满意")
-        _shot(page, "2-unhappy-call")
+        _shot(page, "02-unhappy-call")
         _save_call(page, "李秀英", "已接通")
         problem = Problem.objects.get()
         assert (problem.customer, problem.score) == (unhappy, 2)
@@ -131,14 +131,14 @@ def test_the_care_loop_from_the_first_call_to_the_closed_complaint(
         row.get_by_role("link", name="快速处理").click()
         expect(page.get_by_role("heading", name="快速处理表")).to_be_visible()
         expect(page.locator("#problem")).to_contain_text("维修质量满意吗? 2 分")
-        _shot(page, "3-quick-handling-form")
+        _shot(page, "03-quick-handling-form")
         page.get_by_role("link", name="转为投诉").click()
         expect(page.locator("#source-problem")).to_contain_text("维修质量满意吗? 2 分")
         form = page.locator("#complaint-form")
         expect(form.get_by_label("投诉渠道")).to_be_disabled()
         form.get_by_label("投诉类别").select_option(label="维修质量")
         form.get_by_label("客户诉求").fill("免费检查并彻底修好")
-        _shot(page, "4-complaint-received")
+        _shot(page, "04-complaint-received")
         form.get_by_role("button", name="受理投诉").click()
         expect(page.locator("#complaint-header")).to_contain_text("已受理")
         complaint = Complaint.objects.get()
@@ -178,7 +178,7 @@ def test_the_care_loop_from_the_first_call_to_the_closed_complaint(
         second = Callback.objects.get(kind=Callback.Kind.SECOND, parent=complaint.source_callback)
         assert second.opens_on == tuesday
         expect(boss.locator("#second-callback")).to_contain_text(f"{second.due_on:%Y-%m-%d}")
-        _shot(boss, "5-complaint-resolved")
+        _shot(boss, "05-complaint-resolved")
 
     with time_machine.travel(local_datetime(tuesday, 10).replace(minute=30), tick=True):
         daily_jobs.jobs_catch_up(today=tuesday)
@@ -191,7 +191,7 @@ def test_the_care_loop_from_the_first_call_to_the_closed_complaint(
         _next_call(page, "张伟")
         expect(page.locator("#history")).to_contain_text("无人接听")
         _answer_all(page, "5")
-        _shot(page, "6-reached-next-day")
+        _shot(page, "06-reached-next-day")
         _save_call(page, "张伟", "已接通")
         assert Callback.objects.get(customer=absent).status == Callback.Status.DONE
 
@@ -201,11 +201,12 @@ def test_the_care_loop_from_the_first_call_to_the_closed_complaint(
         expect(page.locator(".questionnaire")).to_contain_text("二次回访问卷")
         _answer_all(page, "5")
         page.get_by_label("客户意见(原话记录)").fill("问题解决了,处理得很及时")
-        _shot(page, "7-second-callback")
+        _shot(page, "07-second-callback")
         _save_call(page, "李秀英", "已接通")
         second.refresh_from_db()
         assert (second.status, second.is_problem) == (Callback.Status.DONE, False)
-        assert not CallItem.objects.filter(day=tuesday).exclude(status=CallItem.Status.DONE).exists()
+        left = CallItem.objects.filter(day=tuesday).exclude(status=CallItem.Status.DONE)
+        assert not left.exists()
 
         # The supervisor sees the second callback done and closes with an evaluation
         boss = new_page(TABLET)
@@ -217,10 +218,11 @@ def test_the_care_loop_from_the_first_call_to_the_closed_complaint(
         evaluation.get_by_role("button", name="二次回访:客户满意,结案").click()
         expect(boss.locator("#complaint-header")).to_contain_text("已结案")
         timeline = boss.locator("#complaint-timeline")
-        for step in ("受理投诉", "判定成立", "提交处理方案", "批准方案", "客户签字确认", "客户满意"):
+        steps = ("受理投诉", "判定成立", "提交处理方案", "批准方案", "客户签字确认", "客户满意")
+        for step in steps:
             expect(timeline).to_contain_text(step)
         expect(timeline).to_contain_text("郑经理")
-        _shot(boss, "8-complaint-closed")
+        _shot(boss, "08-complaint-closed")
 
         # 3. The manager sees it closed: the 工作台, the list, its page, the statistics
         chief = new_page(TABLET)
@@ -228,7 +230,7 @@ def test_the_care_loop_from_the_first_call_to_the_closed_complaint(
         panel = chief.locator("#home-complaints")
         expect(panel).to_contain_text("没有逾期的投诉。")
         expect(panel).not_to_contain_text(complaint.number)
-        _shot(chief, "9-manager-home")
+        _shot(chief, "09-manager-home")
         _open_menu(chief, "档案", "投诉")
         row = chief.locator("#complaints tbody tr").filter(has_text=complaint.number)
         expect(row).to_contain_text("已结案")
