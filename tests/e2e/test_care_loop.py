@@ -107,7 +107,9 @@ def test_the_care_loop_from_the_first_call_to_the_closed_complaint(
         page.get_by_label("客户意见(原话记录)").fill("师傅很专业,服务很好")
         _shot(page, "01-satisfied-call")
         _save_call(page, "王建国", "已接通")
-        assert Callback.objects.get(customer=happy).status == Callback.Status.DONE
+        done = Callback.objects.get(customer=happy)
+        assert done.status == Callback.Status.DONE
+        assert done.answers.get(code="reminded").yes is True  # the last button clicked
 
         # 1b. The next: the repair quality 2, in her own words → a problem for the workshop
         _next_call(page, "李秀英")
