@@ -200,6 +200,11 @@ def test_the_care_loop_from_the_first_call_to_the_closed_complaint(
         # 2 (the second callback). Through the same queue: the customer is satisfied
         _next_call(page, "李秀英")
         expect(page.locator(f"#reason-{second.pk}")).to_contain_text("二次回访")
+        expect(page.locator(f"#reason-{second.pk}")).to_contain_text(
+            f"客户反映的问题已于 {monday:%Y-%m-%d} 处理完毕"
+        )
+        link = page.locator("#history").get_by_role("link", name="查看投诉")
+        expect(link).to_have_attribute("href", complaint.get_absolute_url())
         expect(page.locator(".questionnaire")).to_contain_text("二次回访问卷")
         _answer_all(page, "5")
         page.get_by_label("客户意见(原话记录)").fill("问题解决了,处理得很及时")
