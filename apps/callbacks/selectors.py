@@ -17,6 +17,7 @@ from apps.workshop.models import Job
 
 from .calling_hours import callable_now, calling_resumes_at
 from .models import CallAttempt, Callback, CallbackSettings, CallItem, Problem
+from .questionnaires import VERSIONS
 
 HISTORY_ROWS = 10  # earlier callbacks, calls and problems shown on the call screen
 
@@ -183,3 +184,21 @@ def escalate_url(problem: Problem) -> str | None:
 
 def problem_for(*, pk: int) -> Problem:
     return Problem.objects.select_related("customer", "callback__vehicle", "handled_by").get(pk=pk)
+
+
+def answers_shown(callback: Callback) -> list[tuple[str, str]]:
+    """A reached callback's answers for a page, in the order asked: (the question as worded
+    in the questionnaire version the customer was asked, the answer: "N 分", 是/否 or the
+    customer's words). Reads `callback.answers.all()` (prefetch it for a list)."""
+    shown = []
+    for answer in callback.answers.all():
+        asked = VERSIONS[answer.version].questions if answer.version in VERSIONS else ()
+        text = next((q.text for q in asked if q.code == answer.code), answer.code)
+        if answer.score is not None:
+            value = f"{answer.score} 分"
+        elif answer.yes is not None:
+            value = "是" if answer.yes else "否"
+        else:
+            value = answer.text
+        shown.append((text, value))
+    return shown

@@ -31,7 +31,8 @@ def complaint_list(*, base: QuerySet[Complaint], after=None, before=None) -> Key
 
 def complaint_page(*, pk: int) -> Complaint:
     """A complaint with everything its page shows: the complaint with its customer,
-    vehicle, work order, callbacks and people (1), its steps with who made them (1).
+    vehicle, work order, callbacks and people (1), its steps with who made them (1), the
+    second callback's answers (1, once it exists).
     Raises Complaint.DoesNotExist."""
     return (
         Complaint.objects.select_related(
@@ -39,7 +40,7 @@ def complaint_page(*, pk: int) -> Complaint:
             "vehicle",
             "work_order",
             "source_callback",
-            "second_callback",
+            "second_callback__closed_by",
             "received_by",
             "owner",
             "approved_by",
@@ -47,7 +48,8 @@ def complaint_page(*, pk: int) -> Complaint:
         .prefetch_related(
             Prefetch(
                 "steps", queryset=ComplaintStep.objects.select_related("by").order_by("at", "id")
-            )
+            ),
+            "second_callback__answers",  # no query before the second callback is made
         )
         .get(pk=pk)
     )

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from apps.callbacks import selectors as callback_selectors
 from apps.callbacks.models import Callback, Problem
 from apps.core.http import add_service_errors, cursor_param, require_perm
 from apps.core.periods import PeriodForm
@@ -152,6 +153,10 @@ def _render(request, complaint: Complaint, status: int = 200, **forms):
         "complaint": complaint,
         "today": today,
         "overdue": complaint.overdue(today),
+        # What the second callback recorded: the handler closes (or reopens) on it.
+        "second_answers": callback_selectors.answers_shown(complaint.second_callback)
+        if complaint.second_callback
+        else [],
         "note_moves": [(m, b) for m, b in moves if not m.via],
         "proposal_move": next((m for m, _b in moves if m.via == "proposal"), None),
         "resolution_move": next((m for m, _b in moves if m.via == "resolution"), None),
