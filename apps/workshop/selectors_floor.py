@@ -7,14 +7,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.core.calendar import day_start
 from apps.core.periods import Period
 from apps.workorders.models import LineStatus, WorkOrder, WorkOrderLine
 
-from .models import Check, CheckItem, Job, JobClock, JobLine, ProposedItem, Technician
+from .models import Check, CheckItem, Job, JobClock, JobLine, ProposedItem, Team, Technician
 
 J = Job.Status
 S = WorkOrder.Status
@@ -290,34 +290,29 @@ class FloorStats:
     total: Figures
 
 
-PEOPLE = (
-    "technician_id",
-    "technician__user__display_name",
-    "technician__user__username",
-    "team_id",
-    "team__name",
-)
-
-
 def floor_stats(*, period: Period) -> FloorStats:
     """Efficiency and first-time fix per technician and team for the jobs finished in the
-    period, and the team / final checks failed in it: 2 queries whatever the period
-    (job_finished_at_idx, check_kind_at_idx). A technician is listed with the team of the
-    jobs (a move between teams in the period lists the first)."""
+    period, and the team / final checks failed in it: 4 queries whatever the period.
+
+    The sums are grouped by ids only, so a year of jobs is read from the covering index
+    (job_finished_figures_idx: an index-only scan, no join per job); the names come from
+    the technicians and teams found. A technician is listed with the team of the jobs (a
+    move between teams in the period lists the first)."""
     finished = (
         Job.objects.filter(
             status=J.FINISHED, finished_at__gte=period.start_at, finished_at__lt=period.end_before
         )
-        .values(*PEOPLE)
+        .values("technician_id", "team_id")
         .annotate(
-            jobs=Count("id"),
-            reworked=Count("id", filter=Q(is_rework=True)),
+            # finished_at, not id: every column read is in the covering index.
+            jobs=Count("finished_at"),
+            reworked=Count("finished_at", filter=Q(is_rework=True)),
             standard=Sum("standard_hours"),
             worked=Sum("worked_seconds"),
         )
-        .order_by("team__name", "technician__user__username")
+        .order_by()
     )
-    failed = (
+    failed = list(
         Check.objects.filter(
             kind__in=(CheckItem.Kind.TEAM, CheckItem.Kind.FINAL),
             passed=False,
@@ -325,36 +320,42 @@ def floor_stats(*, period: Period) -> FloorStats:
             at__gte=period.start_at,
             at__lt=period.end_before,
         )
-        .values(*(f"job__{name}" for name in PEOPLE))
+        .values(technician_id=F("job__technician_id"), team_id=F("job__team_id"))
         .annotate(failed=Count("id"))
         .order_by()
+    )
+    finished = list(finished)
+    rows = finished + failed
+    people = {
+        person.pk: person.user.display_name or person.user.username
+        for person in Technician.objects.filter(
+            pk__in={row["technician_id"] for row in rows}
+        ).select_related("user")
+    }
+    team_names = dict(
+        Team.objects.filter(pk__in={row["team_id"] for row in rows}).values_list("pk", "name")
     )
     technicians: dict[int, Figures] = {}
     teams: dict[int, Figures] = {}
     total = Figures(name="合计")
 
-    def figures_of(row: dict, prefix: str = "") -> tuple[Figures, Figures]:
-        name = (
-            row[f"{prefix}technician__user__display_name"]
-            or row[f"{prefix}technician__user__username"]
-        )
-        team_name = row[f"{prefix}team__name"]
-        person = technicians.setdefault(
-            row[f"{prefix}technician_id"], Figures(name=name, team=team_name)
-        )
-        team = teams.setdefault(row[f"{prefix}team_id"], Figures(name=team_name))
+    def figures_of(row: dict) -> tuple[Figures, Figures]:
+        name, team_name = people[row["technician_id"]], team_names[row["team_id"]]
+        person = technicians.setdefault(row["technician_id"], Figures(name=name, team=team_name))
+        team = teams.setdefault(row["team_id"], Figures(name=team_name))
         if name not in team.members:
             team.members.append(name)
         return person, team
 
-    for row in finished:
+    # The team a technician is listed with: their first by team name, as before.
+    for row in sorted(finished, key=lambda row: (team_names[row["team_id"]], row["technician_id"])):
         for figures in (*figures_of(row), total):
             figures.jobs += row["jobs"]
             figures.reworked += row["reworked"]
             figures.standard_hours += row["standard"] or 0
             figures.worked_seconds += row["worked"] or 0
     for row in failed:
-        for figures in (*figures_of(row, "job__"), total):
+        for figures in (*figures_of(row), total):
             figures.failed_checks += row["failed"]
     return FloorStats(
         period=period,

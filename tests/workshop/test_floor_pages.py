@@ -384,12 +384,13 @@ def test_the_figures_page_runs_the_same_queries_for_one_technician_and_for_many(
         floor.job_finish(job=job, by=tech.user, answers=all_ticked(K.SELF, job=job))
 
     finish_one()
-    # The finished jobs summed per technician and team (1), the failed checks (1).
-    with django_assert_num_queries(PAGE_QUERIES + 2):
+    # The finished jobs summed per technician and team (1), the failed checks (1), the
+    # technicians' and the teams' names (2).
+    with django_assert_num_queries(PAGE_QUERIES + 4):
         client.get(url)
     for _ in range(3):
         finish_one()
-    with django_assert_num_queries(PAGE_QUERIES + 2):
+    with django_assert_num_queries(PAGE_QUERIES + 4):
         body = html(client.get(url))
 
     assert body.count("<tr><td>") == 4 + 4 + 1  # four teams, four technicians, the total

@@ -111,8 +111,9 @@ def _row(figures) -> tuple:
 def test_efficiency_and_first_time_fix_per_technician_and_team_of_a_month(
     month, django_assert_num_queries
 ):
-    # The finished jobs per technician and team (1), the failed checks per job's technician (1).
-    with django_assert_num_queries(2):
+    # The finished jobs per technician and team (1), the failed checks per job's technician
+    # (1), the technicians' names (1), the teams' names (1).
+    with django_assert_num_queries(4):
         stats = floor_stats(period=JULY)
 
     D = Decimal
