@@ -216,9 +216,9 @@ class SatisfactionPeriodForm(PeriodForm):
         data = super().clean()
         period = data.get("period")
         if period == "pick_month":
-            text = (data.get("month") or "").strip()
+            year, _dash, month = (data.get("month") or "").strip().partition("-")
             try:
-                data["month_start"] = dt.datetime.strptime(text, "%Y-%m").date()
+                data["month_start"] = dt.date(int(year), int(month), 1)
             except ValueError:
                 raise forms.ValidationError("请选择月份(格式:2026-03)。") from None
         if period == "pick_year" and data.get("year") is None:

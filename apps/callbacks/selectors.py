@@ -220,9 +220,7 @@ def clerk_day(*, now: dt.datetime) -> ClerkDay:
     )
     calls = CallAttempt.objects.filter(
         at__gte=day_start(today), at__lt=day_start(today + dt.timedelta(days=1))
-    ).aggregate(
-        attempts=Count("id"), reached=Count("id", filter=Q(outcome=CallOutcome.REACHED))
-    )
+    ).aggregate(attempts=Count("id"), reached=Count("id", filter=Q(outcome=CallOutcome.REACHED)))
     return ClerkDay(**items, **calls, reached_rate=percent(calls["reached"], calls["attempts"]))
 
 

@@ -396,9 +396,10 @@ def call_queue_build(*, on: dt.date) -> dict[str, int]:
     Left out: customers who asked not to be called (免打扰); customers called
     `contact_limit_per_week` times in the six days before (the rolling week's limit), except
     for complaint work (a complaint's second callback is queued anyway, alone: the
-    customer's other reasons wait); on a weekday, customers who want calls only at weekends. Set-based: two reads, then one
-    bulk INSERT … ON CONFLICT DO NOTHING of the items and one of their callbacks (a second
-    run adds nothing: one item per customer and day is a unique constraint).
+    customer's other reasons wait); on a weekday, customers who want calls only at
+    weekends. Set-based: two reads, then one bulk INSERT … ON CONFLICT DO NOTHING of the
+    items and one of their callbacks (a second run adds nothing: one item per customer and
+    day is a unique constraint).
     """
     rules = current_settings(CallbackSettings)
     calls_this_week = dict(

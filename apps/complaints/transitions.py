@@ -58,10 +58,10 @@ def _second_result(complaint: Complaint) -> SecondCallResult | None:
     """What the linked second callback recorded (None: no link), read once per complaint."""
     if complaint.second_callback_id is None:
         return None
+    pk = complaint.second_callback_id
     cached = getattr(complaint, "_second_result", None)
-    if cached is None or cached[0] != complaint.second_callback_id:
-        cached = (complaint.second_callback_id, second_callback_result(complaint.second_callback_id))
-        complaint._second_result = cached
+    if cached is None or cached[0] != pk:
+        cached = complaint._second_result = (pk, second_callback_result(pk))
     return cached[1]
 
 
