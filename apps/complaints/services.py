@@ -174,6 +174,11 @@ def _what(transition: Transition) -> str:
     return transition.note_label.split("(")[0] or "说明"
 
 
+def _from_its_source(complaint: Complaint, transition: Transition) -> None:
+    if complaint.status not in transition.sources:
+        raise ValidationError(f"投诉当前为“{S(complaint.status).label}”,不能“{transition.label}”。")
+
+
 def _transition(
     complaint: Complaint, transition: Transition, *, by, note: str, extra: dict
 ) -> ComplaintStep:
@@ -186,8 +191,7 @@ def _transition(
     4. The ComplaintStep row (who, when, what), in the same transaction.
     """
     from_status = complaint.status
-    if from_status not in transition.sources:
-        raise ValidationError(f"投诉当前为“{S(from_status).label}”,不能“{transition.label}”。")
+    _from_its_source(complaint, transition)
     now = timezone.now()
     values = {name: (now if value is NOW else value) for name, value in extra.items()}
     fresh = Complaint.objects.get(pk=complaint.pk)
@@ -324,6 +328,7 @@ def complaint_close_satisfied(
     Without one, the clerk's call is recorded here: `called_at` (not in the future, not
     before the resolution) and `customer_satisfied`, both required, written in the step."""
     transition, _note = _checked(complaint, "second_satisfied", by, "")
+    _from_its_source(complaint, transition)  # before asking for the call's record
     evaluation = evaluation.strip()
     errors = {}
     if not evaluation:

@@ -4,7 +4,6 @@ complaint walked through the services to any state."""
 import datetime as dt
 
 from django.contrib.auth.models import Group
-from django.utils import timezone
 
 from apps.callbacks.models import Callback
 from apps.complaints import services
@@ -79,9 +78,10 @@ def walk(complaint: Complaint, name: str, *, worker, manager):
         )
     if name == "second_satisfied":
         # The second callback finds the customer satisfied: the clerk's call on the queue
-        # (a linked callback) or recorded on the close form.
+        # (a linked callback) or recorded on the close form, at the resolution's time.
+        called_at = Complaint.objects.values_list("resolved_at", flat=True).get(pk=complaint.pk)
         if complaint.second_callback_id:
-            second_call(complaint.second_callback, at=timezone.now())
+            second_call(complaint.second_callback, at=called_at)
             return services.complaint_close_satisfied(
                 complaint=complaint, by=worker, evaluation="客户满意"
             )
@@ -89,7 +89,7 @@ def walk(complaint: Complaint, name: str, *, worker, manager):
             complaint=complaint,
             by=worker,
             evaluation="客户满意",
-            called_at=timezone.now(),
+            called_at=called_at,
             customer_satisfied=True,
         )
     by = manager if name in ("approve", "reject_solution", "manager_close") else worker
