@@ -59,6 +59,8 @@ WORKSHOP_KEEP = tuple(
 # Problems raised by callbacks (问题处理): the clerks, the complaint owner and the manager
 # see them and record the quick handling.
 PROBLEMS = ("callbacks.view_problem", "callbacks.change_problem")
+# Satisfaction by department (满意度统计): the manager and the customer-service supervisor.
+SATISFACTION = ("callbacks.view_satisfaction",)
 # Appointments (issue 9): advisors and managers book and move them; callback clerks look.
 A = "appointments."
 APPOINTMENTS_READ = (A + "view_appointment", A + "view_target")
@@ -188,7 +190,13 @@ ROLES = (
     Role(
         "complaint",
         "客服主管",
-        ARCHIVE_READ + PII + SALES_FILES + COMPLAINTS_RECEIVE + (C + "work_complaint",) + PROBLEMS,
+        ARCHIVE_READ
+        + PII
+        + SALES_FILES
+        + COMPLAINTS_RECEIVE
+        + (C + "work_complaint",)
+        + PROBLEMS
+        + SATISFACTION,
     ),
     Role(
         "manager",
@@ -219,6 +227,7 @@ ROLES = (
         + APPOINTMENTS
         + STOCK_READ
         + PROBLEMS
+        + SATISFACTION
         # The service manager follows the claims, the statement and the 三包 warnings.
         + (WA + "view_warrantyclaim", WA + "view_warranty_statement", WA + "view_warranty_watch")
         + COMPLAINTS_RECEIVE
@@ -269,6 +278,7 @@ NAVIGATION = (
     NavItem("投诉", "complaints:list", "complaints.view_complaint", "档案"),
     NavItem("回访拨打", "callbacks:queue", "callbacks.work_callitem"),
     NavItem("问题处理", "callbacks:problem_list", "callbacks.view_problem", "档案"),
+    NavItem("满意度统计", "callbacks:satisfaction", "callbacks.view_satisfaction", "档案"),
     NavItem("维修项目", "catalogue:labour_list", "workorders.view_labouroperation", "目录"),
     NavItem("配件目录", "parts:part_list", "parts.view_part", "目录"),
     NavItem("库存", "stock:stock_list", "stock.view_stock", "配件"),

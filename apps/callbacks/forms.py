@@ -1,5 +1,6 @@
 """The call screen's form (one call: its outcome and, when reached, each callback's
-questionnaire) and the quick-handling form of a problem (快速处理表)."""
+questionnaire) and the quick-handling form of a problem (快速处理表); the satisfaction page's
+period (满意度统计)."""
 
 import datetime as dt
 
@@ -7,9 +8,11 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
+from apps.core.calendar import add_months
 from apps.core.form_messages import OwnMessagesMixin, own_messages
+from apps.core.periods import Period, PeriodForm
 
-from .models import CallOutcome, Department, Problem
+from .models import Callback, CallOutcome, Department, Problem
 from .questionnaires import SCORE, WORDS, YES_NO, questions_for, visit_conditions
 from .services import StatedComplaint
 
@@ -182,3 +185,59 @@ class ProblemFilter(django_filters.FilterSet):
     class Meta:
         model = Problem
         fields = ["status", "department", "severity"]
+
+
+# --- 满意度统计 ----------------------------------------------------------------------------
+
+SATISFACTION_PRESETS = (
+    ("month", "本月"),
+    ("last_month", "上月"),
+    ("pick_month", "选择月份"),
+    ("pick_year", "选择年份"),
+    ("custom", "自定义"),
+)
+KIND_CHOICES = (("", "全部回访"), *Callback.Kind.choices)
+
+
+class SatisfactionPeriodForm(PeriodForm):
+    """The satisfaction page's period (GET): this month, last month, a month, a year, or
+    from one date to another; and optionally one kind of callback."""
+
+    period = forms.ChoiceField(label="期间", choices=SATISFACTION_PRESETS, initial="month")
+    month = forms.CharField(
+        label="月份",
+        required=False,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "2026-03"}),
+    )
+    year = forms.IntegerField(label="年份", required=False, min_value=2000, max_value=2100)
+    kind = forms.ChoiceField(label="回访类型", choices=KIND_CHOICES, required=False)
+
+    def clean(self):
+        data = super().clean()
+        period = data.get("period")
+        if period == "pick_month":
+            year, _dash, month = (data.get("month") or "").strip().partition("-")
+            try:
+                data["month_start"] = dt.date(int(year), int(month), 1)
+            except ValueError:
+                raise forms.ValidationError("请选择月份(格式:2026-03)。") from None
+        if period == "pick_year" and data.get("year") is None:
+            raise forms.ValidationError("请填写年份。")
+        return data
+
+    def chosen_period(self) -> Period:
+        if self.is_bound and self.is_valid():
+            data = self.cleaned_data
+            if data["period"] == "pick_month":
+                first = data["month_start"]
+                last = add_months(first, 1) - dt.timedelta(days=1)
+                return Period(first, last, f"{first:%Y年%m月}")
+            if data["period"] == "pick_year":
+                year = data["year"]
+                return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), f"{year}年")
+        return super().chosen_period()
+
+    def chosen_kind(self) -> str | None:
+        if self.is_bound and self.is_valid():
+            return self.cleaned_data.get("kind") or None
+        return None

@@ -201,6 +201,12 @@ class Callback(TimeStampedModel):
             ),
             # Level 2 samples last month's completed 3DC/7DC callbacks.
             models.Index(fields=["kind", "closed_at"], name="callback_kind_closed_idx"),
+            # Satisfaction (satisfaction.py): the callbacks reached in a period.
+            models.Index(
+                fields=["closed_at"],
+                condition=models.Q(status="done"),
+                name="callback_done_closed_idx",
+            ),
         ]
         constraints = [
             # Once per event: a work order, a sales file or a parent callback has at most
@@ -362,7 +368,11 @@ class CallAttempt(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "拨打记录"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["customer", "-at"], name="callattempt_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-at"], name="callattempt_customer_idx"),
+            # The clerk's 工作台: today's calls and how many reached the customer.
+            models.Index(fields=["at"], name="callattempt_at_idx"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} · {self.get_outcome_display()}"
@@ -386,6 +396,7 @@ class CallAnswer(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "回访答案"
         ordering = ["callback", "id"]
+        permissions = [("view_satisfaction", "查看满意度统计")]
         constraints = [
             models.UniqueConstraint(fields=["callback", "code"], name="callanswer_once_per_code"),
             models.CheckConstraint(

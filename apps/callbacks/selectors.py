@@ -1,23 +1,36 @@
 """Reads of the callbacks area: the call queue's state, one queue item with what the clerk
 needs to see (its callbacks, the customer's cars, the repairs they declined), the call
 screen (the visits and sales asked about, the customer's earlier callbacks, calls and
-problems) and the problems' list."""
+problems), the problems' list, the 工作台's figures (the clerk's day, open problems) and
+what a second callback found (the complaints' close)."""
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
+from django.db import models
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.calendar import day_start
 from apps.core.pagination import KeysetPage, keyset_page
 from apps.core.settings import current_settings
 from apps.workorders.models import Recommendation, WorkOrderLine
 from apps.workshop.models import Job
 
 from .calling_hours import callable_now, calling_resumes_at
-from .models import CallAttempt, Callback, CallbackSettings, CallItem, Problem
+from .models import (
+    CallAnswer,
+    CallAttempt,
+    Callback,
+    CallbackSettings,
+    CallItem,
+    CallOutcome,
+    Problem,
+)
 from .questionnaires import VERSIONS
+from .satisfaction import SATISFIED_SCORE, percent
 
 HISTORY_ROWS = 10  # earlier callbacks, calls and problems shown on the call screen
 
@@ -202,3 +215,65 @@ def answers_shown(callback: Callback) -> list[tuple[str, str]]:
             value = answer.text
         shown.append((text, value))
     return shown
+
+
+# --- the 工作台 --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClerkDay:
+    queue: int  # today's items not called yet (waiting or being called)
+    done: int  # today's items called
+    attempts: int  # calls placed today
+    reached: int  # of them, the customer answered
+    reached_rate: Decimal | None  # reached / attempts, percentage with one decimal
+
+
+def clerk_day(*, now: dt.datetime) -> ClerkDay:
+    """The callback clerk's day in figures: today's queue left and done (one query on the
+    items), today's calls and how many reached the customer (one on the attempts)."""
+    today = timezone.localdate(now)
+    items = CallItem.objects.filter(day=today).aggregate(
+        queue=Count("id", filter=Q(status__in=(CallItem.Status.WAITING, CallItem.Status.CLAIMED))),
+        done=Count("id", filter=Q(status=CallItem.Status.DONE)),
+    )
+    calls = CallAttempt.objects.filter(
+        at__gte=day_start(today), at__lt=day_start(today + dt.timedelta(days=1))
+    ).aggregate(attempts=Count("id"), reached=Count("id", filter=Q(outcome=CallOutcome.REACHED)))
+    return ClerkDay(**items, **calls, reached_rate=percent(calls["reached"], calls["attempts"]))
+
+
+def problems_open_count() -> int:
+    """Problems waiting for their quick handling (one query, problem_open_idx)."""
+    return Problem.objects.filter(status=Problem.Status.OPEN).count()
+
+
+# --- what a second callback found (the complaints' "customer satisfied" close) -------------
+
+
+class SecondCallResult(models.TextChoices):
+    PENDING = "pending", "尚未完成"
+    NOT_REACHED = "not_reached", "未接通或客户拒绝回访"
+    UNHAPPY = "unhappy", "客户不满意"
+    SATISFIED = "satisfied", "客户满意"
+
+
+def second_callback_result(callback_id: int) -> SecondCallResult:
+    """What the second callback (二次回访) recorded: still open; closed without the
+    customer's answers (unreachable, refused, cancelled); or reached, and then satisfied
+    only when it raised no problem, no yes/no answer (问题是否已经解决) is "no" and every
+    score is 4 or 5. Reads the callback (one query) and, when reached, its answers (one)."""
+    status, outcome, is_problem = (
+        Callback.objects.filter(pk=callback_id).values_list("status", "outcome", "is_problem").get()
+    )
+    if status == Callback.Status.OPEN:
+        return SecondCallResult.PENDING
+    if status != Callback.Status.DONE or outcome != CallOutcome.REACHED:
+        return SecondCallResult.NOT_REACHED
+    unhappy = (
+        is_problem
+        or CallAnswer.objects.filter(callback_id=callback_id)
+        .filter(Q(yes=False) | Q(score__lt=SATISFIED_SCORE))
+        .exists()
+    )
+    return SecondCallResult.UNHAPPY if unhappy else SecondCallResult.SATISFIED

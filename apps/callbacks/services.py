@@ -380,16 +380,26 @@ CLAIM_TRIES = 5  # claims lost to another clerk before "next call" gives up (SQL
 NOT_IN_CLERKS_QUEUE = (Kind.LEVEL3,)
 
 
+def complaint_parent() -> Exists:
+    """True for a callback whose parent raised a complaint (the complaints app names it the
+    complaint's `source_callback`, reverse name `complaints`; not imported: complaints sits
+    above callbacks). Its second callback (二次回访) is complaint work, exempt from the
+    contact limit (DOMAIN §5)."""
+    return Exists(Callback.objects.filter(pk=OuterRef("parent_id"), complaints__isnull=False))
+
+
 def call_queue_build(*, on: dt.date) -> dict[str, int]:
     """The day's call queue: one item per customer listing all of their open callbacks
     that have opened by `on` (overdue ones included), so a customer with several reasons is
     called once (DOMAIN §5: one call per customer per day).
 
     Left out: customers who asked not to be called (免打扰); customers called
-    `contact_limit_per_week` times in the six days before (the rolling week's limit); on a
-    weekday, customers who want calls only at weekends. Set-based: two reads, then one
-    bulk INSERT … ON CONFLICT DO NOTHING of the items and one of their callbacks (a second
-    run adds nothing: one item per customer and day is a unique constraint).
+    `contact_limit_per_week` times in the six days before (the rolling week's limit), except
+    for complaint work (a complaint's second callback is queued anyway, alone: the
+    customer's other reasons wait); on a weekday, customers who want calls only at
+    weekends. Set-based: two reads, then one bulk INSERT … ON CONFLICT DO NOTHING of the
+    items and one of their callbacks (a second run adds nothing: one item per customer and
+    day is a unique constraint).
     """
     rules = current_settings(CallbackSettings)
     calls_this_week = dict(
@@ -409,6 +419,7 @@ def call_queue_build(*, on: dt.date) -> dict[str, int]:
     rows = (
         Callback.objects.filter(status=Callback.Status.OPEN, opens_on__lte=on)
         .exclude(kind__in=NOT_IN_CLERKS_QUEUE)
+        .annotate(complaint_parent=complaint_parent())
         .values_list(
             "pk",
             "customer_id",
@@ -416,15 +427,18 @@ def call_queue_build(*, on: dt.date) -> dict[str, int]:
             "customer__do_not_call",
             "customer__preferred_contact_time",
             "call_back_at",
+            "kind",
+            "complaint_parent",
         )
     )
-    for pk, customer_id, due_on, do_not_call, preferred_time, back_at in rows:
+    for pk, customer_id, due_on, do_not_call, preferred_time, back_at, kind, parent in rows:
+        exempt = kind == Kind.SECOND and parent  # complaint work
         back_on = timezone.localdate(back_at) if back_at else None
         if back_on and back_on > on:
             skipped["call_back_later"] += 1  # the customer asked to be called another day
         elif do_not_call:
             skipped["do_not_call"] += 1
-        elif calls_this_week.get(customer_id, 0) >= rules.contact_limit_per_week:
+        elif not exempt and calls_this_week.get(customer_id, 0) >= rules.contact_limit_per_week:
             skipped["contact_limit"] += 1
         elif preferred_time == Customer.ContactTime.WEEKEND and not weekend:
             skipped["weekend_only"] += 1

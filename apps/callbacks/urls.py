@@ -10,4 +10,5 @@ urlpatterns = [
     path("queue/<int:pk>/call/", views.call_screen, name="call_screen"),
     path("problems/", views.problem_list, name="problem_list"),
     path("problems/<int:pk>/", views.problem_handle, name="problem_handle"),
+    path("satisfaction/", views.satisfaction_page, name="satisfaction"),
 ]

@@ -1,5 +1,5 @@
 """The clerks' call queue: "next call", the call screen (回访界面) of the item claimed, and
-the problems the calls raised (问题处理) (DOMAIN.md §5)."""
+the problems the calls raised (问题处理), satisfaction by department (满意度统计) (DOMAIN.md §5)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,13 +10,15 @@ from django.views.decorators.http import require_POST
 from apps.core.http import cursor_param, require_perm
 from apps.core.settings import current_settings
 
-from . import selectors, services
-from .forms import CallForm, ProblemFilter, ProblemHandleForm
+from . import satisfaction, selectors, services
+from .forms import CallForm, ProblemFilter, ProblemHandleForm, SatisfactionPeriodForm
 from .models import CallbackSettings, CallItem, CallOutcome, Problem
 from .questionnaires import questionnaire_for
 
 QUEUE_PERMISSION = "callbacks.work_callitem"
 PROBLEM_PERMISSION = "callbacks.view_problem"
+SATISFACTION_PERMISSION = "callbacks.view_satisfaction"
+TREND_MONTHS = 12
 
 
 @require_perm(QUEUE_PERMISSION)
@@ -159,3 +161,21 @@ def problem_handle(request, pk):
         "escalate_url": selectors.escalate_url(problem),
     }
     return render(request, "callbacks/problem_handle.html", context)
+
+
+@require_perm(SATISFACTION_PERMISSION)
+def satisfaction_page(request):
+    """满意度统计: each department's satisfaction over the chosen period, and the last
+    TREND_MONTHS months' trend (two queries)."""
+    today = timezone.localdate()
+    form = SatisfactionPeriodForm(request.GET, today=today)
+    period, kind = form.chosen_period(), form.chosen_kind()
+    rows = satisfaction.satisfaction(period.start, period.end, kind=kind)
+    context = {
+        "form": form,
+        "period": period,
+        "rows": rows,
+        "total": satisfaction.satisfaction_total(rows),
+        "trend": satisfaction.satisfaction_trend(months=TREND_MONTHS, until=period.end, kind=kind),
+    }
+    return render(request, "callbacks/satisfaction.html", context)

@@ -78,7 +78,20 @@ class ResolutionForm(OwnMessagesMixin, forms.Form):
 
 
 class EvaluationForm(OwnMessagesMixin, forms.Form):
+    """The close after a satisfied second callback. Without a linked callback (a complaint
+    not raised on a callback), the form records the clerk's call: when, and that the
+    customer said they were satisfied (the service requires both then)."""
+
     evaluation = forms.CharField(label="结案评价", widget=TEXTAREA, max_length=2000)
+    called_at = forms.DateTimeField(
+        label="二次回访时间",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    customer_satisfied = forms.BooleanField(
+        label="二次回访中客户表示对处理结果满意", required=False
+    )
 
 
 class ComplaintFilter(django_filters.FilterSet):

@@ -74,6 +74,14 @@ def complaints_home(*, user, today: dt.date, limit: int = 8) -> list[Complaint] 
     return None
 
 
+def complaint_counts(*, today: dt.date) -> dict[str, int]:
+    """The manager's 工作台: how many complaints are open and how many of them are overdue
+    on `today` (one query)."""
+    return Complaint.objects.exclude(status__in=Complaint.FINISHED).aggregate(
+        open=Count("id"), overdue=Count("id", filter=overdue_q(today))
+    )
+
+
 def complaint_statistics(*, start_at: dt.datetime, end_before: dt.datetime, today: dt.date) -> dict:
     """The complaints received in [start_at, end_before) counted by category, by
     responsible department and by cause (the investigation's words, the most frequent

@@ -174,6 +174,11 @@ def _what(transition: Transition) -> str:
     return transition.note_label.split("(")[0] or "说明"
 
 
+def _from_its_source(complaint: Complaint, transition: Transition) -> None:
+    if complaint.status not in transition.sources:
+        raise ValidationError(f"投诉当前为“{S(complaint.status).label}”,不能“{transition.label}”。")
+
+
 def _transition(
     complaint: Complaint, transition: Transition, *, by, note: str, extra: dict
 ) -> ComplaintStep:
@@ -186,8 +191,7 @@ def _transition(
     4. The ComplaintStep row (who, when, what), in the same transaction.
     """
     from_status = complaint.status
-    if from_status not in transition.sources:
-        raise ValidationError(f"投诉当前为“{S(from_status).label}”,不能“{transition.label}”。")
+    _from_its_source(complaint, transition)
     now = timezone.now()
     values = {name: (now if value is NOW else value) for name, value in extra.items()}
     fresh = Complaint.objects.get(pk=complaint.pk)
@@ -308,14 +312,45 @@ def complaint_resolve(
         return _transition(complaint, transition, by=by, note=note, extra=extra)
 
 
-def complaint_close_satisfied(*, complaint: Complaint, by, evaluation: str) -> ComplaintStep:
-    """The second callback found the customer satisfied: closed with an evaluation."""
+def complaint_close_satisfied(
+    *,
+    complaint: Complaint,
+    by,
+    evaluation: str,
+    called_at: dt.datetime | None = None,
+    customer_satisfied: bool = False,
+) -> ComplaintStep:
+    """The second callback found the customer satisfied: closed with an evaluation
+    (DOMAIN §6: not before the second callback records the customer satisfied).
+
+    With a linked second callback (a complaint raised on a callback), its call decides
+    (the transition's guards: reached, and no score below 4, no "not solved", no problem).
+    Without one, the clerk's call is recorded here: `called_at` (not in the future, not
+    before the resolution) and `customer_satisfied`, both required, written in the step."""
     transition, _note = _checked(complaint, "second_satisfied", by, "")
+    _from_its_source(complaint, transition)  # before asking for the call's record
     evaluation = evaluation.strip()
+    errors = {}
     if not evaluation:
-        raise ValidationError({"evaluation": "请填写结案评价。"})
+        errors["evaluation"] = "请填写结案评价。"
+    call = ""
+    if complaint.second_callback_id is None:
+        now = timezone.now()
+        if called_at is None:
+            errors["called_at"] = "请填写二次回访的时间(客服回访客户的日期和时间)。"
+        elif called_at > now or (complaint.resolved_at and called_at < complaint.resolved_at):
+            errors["called_at"] = "二次回访时间应在方案执行之后、不晚于现在。"
+        if not customer_satisfied:
+            errors["customer_satisfied"] = (
+                "只有二次回访中客户表示满意才能以“客户满意”结案;客户仍不满意请选择"
+                "“二次回访:客户仍不满意”。"
+            )
+        if called_at is not None:
+            call = f"二次回访 {timezone.localtime(called_at):%Y-%m-%d %H:%M}({by}):"
+    if errors:
+        raise ValidationError(errors)
     extra = {"evaluation": evaluation, "closed_at": NOW}
     with transaction.atomic():
         return _transition(
-            complaint, transition, by=by, note=f"客户满意;评价:{evaluation}", extra=extra
+            complaint, transition, by=by, note=f"{call}客户满意;评价:{evaluation}", extra=extra
         )

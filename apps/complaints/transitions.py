@@ -17,6 +17,8 @@ ComplaintStep (who, when, what). The page's forms come from `available_transitio
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from apps.callbacks.selectors import SecondCallResult, second_callback_result
+
 from .models import Complaint
 
 S = Complaint.Status
@@ -50,6 +52,44 @@ def _solution_written(complaint: Complaint) -> bool:
 
 
 NEEDS_SOLUTION = Guard(_solution_written, "方案缺少投诉原因或处理方案,请退回补充。")
+
+
+def _second_result(complaint: Complaint) -> SecondCallResult | None:
+    """What the linked second callback recorded (None: no link), read once per complaint."""
+    if complaint.second_callback_id is None:
+        return None
+    pk = complaint.second_callback_id
+    cached = getattr(complaint, "_second_result", None)
+    if cached is None or cached[0] != pk:
+        cached = complaint._second_result = (pk, second_callback_result(pk))
+    return cached[1]
+
+
+def _second_call_done(complaint: Complaint) -> bool:
+    """No linked second callback (the close form records the clerk's call), or it
+    reached the customer."""
+    return _second_result(complaint) not in (
+        SecondCallResult.PENDING,
+        SecondCallResult.NOT_REACHED,
+    )
+
+
+def _second_call_not_unhappy(complaint: Complaint) -> bool:
+    return _second_result(complaint) != SecondCallResult.UNHAPPY
+
+
+# "It cannot be closed until the second callback records the customer as satisfied, or
+# the manager closes it with a written reason" (DOMAIN §6).
+NEEDS_SECOND_CALL = Guard(
+    _second_call_done,
+    "二次回访尚未完成:请客服专员在“回访拨打”中接通客户并记录回访结果后再以“客户满意”结案"
+    "(无法联系客户时,可由经理填写理由关闭)。",
+)
+NEEDS_SATISFIED_CUSTOMER = Guard(
+    _second_call_not_unhappy,
+    "二次回访记录客户仍不满意(有低于 4 分的评分或问题未解决),不能以“客户满意”结案:"
+    "请选择“二次回访:客户仍不满意”继续处理,或由经理填写理由关闭。",
+)
 
 P = "complaints."
 WORK = P + "work_complaint"
@@ -111,6 +151,7 @@ TRANSITIONS = {
             (S.RESOLVED,),
             S.CLOSED,
             WORK,
+            (NEEDS_SECOND_CALL, NEEDS_SATISFIED_CUSTOMER),
             via="evaluation",
             style="success",
         ),

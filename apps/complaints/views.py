@@ -161,6 +161,7 @@ def _render(request, complaint: Complaint, status: int = 200, **forms):
         "proposal_move": next((m for m, _b in moves if m.via == "proposal"), None),
         "resolution_move": next((m for m, _b in moves if m.via == "resolution"), None),
         "evaluation_move": next((m for m, _b in moves if m.via == "evaluation"), None),
+        "evaluation_blocked": next((b for m, b in moves if m.via == "evaluation"), []),
         "note_form": forms.get("note_form"),
         "proposal_form": forms.get("proposal_form")
         or ProposalForm(
@@ -252,7 +253,11 @@ def complaint_close(request, pk):
     if form.is_valid():
         try:
             step = services.complaint_close_satisfied(
-                complaint=complaint, by=request.user, evaluation=form.cleaned_data["evaluation"]
+                complaint=complaint,
+                by=request.user,
+                evaluation=form.cleaned_data["evaluation"],
+                called_at=form.cleaned_data["called_at"],
+                customer_satisfied=form.cleaned_data["customer_satisfied"],
             )
         except ValidationError as error:
             add_service_errors(form, error)

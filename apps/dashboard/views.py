@@ -9,6 +9,8 @@ from django.db.models import prefetch_related_objects
 from django.shortcuts import render
 from django.utils import timezone
 
+from apps.callbacks import satisfaction
+from apps.callbacks import selectors as callback_selectors
 from apps.complaints import selectors as complaint_selectors
 from apps.customers import selectors as customer_selectors
 from apps.stock import selectors as stock_selectors
@@ -25,6 +27,19 @@ FLOOR_LINKS = (
     ("班组检验", "workshop:team_queue", "workorders.inspect_workorder", "bi-clipboard-check"),
     ("终检", "workshop:qc_queue", "workorders.qc_workorder", "bi-patch-check"),
 )
+
+
+def care_panel(*, today):
+    """The manager's care loop: this month's satisfaction by department (only the
+    departments with answers), the problems waiting for their quick handling, the open and
+    the overdue complaints. Three queries."""
+    rows = satisfaction.satisfaction(today.replace(day=1), today)
+    return {
+        "satisfaction": [row for row in rows if row.answers],
+        "total": satisfaction.satisfaction_total(rows),
+        "problems_open": callback_selectors.problems_open_count(),
+        "complaints": complaint_selectors.complaint_counts(today=today),
+    }
 
 
 def home(request):
@@ -57,6 +72,10 @@ def home(request):
     context["overdue_complaints"] = complaint_selectors.complaints_home(
         user=user, today=timezone.localdate()
     )
+    if user.has_perm("callbacks.work_callitem"):  # the callback clerk's day (2 queries)
+        context["clerk_day"] = callback_selectors.clerk_day(now=timezone.now())
+    if user.has_perm("callbacks.view_satisfaction"):  # the manager's care loop (3 queries)
+        context["care"] = care_panel(today=timezone.localdate())
     context["floor_links"] = [
         (label, url, icon)
         for label, url, permission, icon in FLOOR_LINKS

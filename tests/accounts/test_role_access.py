@@ -117,6 +117,7 @@ queue_release        .       .          .          .  .     .        Y        . 
 call_screen          .       .          .          .  .     .        Y        .         .       .
 problem_list         .       .          .          .  .     .        Y        Y         Y       .
 problem_handle       .       .          .          .  .     .        Y        Y         Y       .
+satisfaction         .       .          .          .  .     .        .        Y         Y       .
 [workorders]
 reception            Y       .          .          .  .     .        .        .         Y       .
 reception_walk_in    Y       .          .          .  .     .        .        .         Y       .
@@ -1157,6 +1158,7 @@ def _navigation(response) -> list[tuple[str, str]]:
                 "号码查看记录",
                 "投诉",
                 "问题处理",
+                "满意度统计",
                 "维修项目",
                 "配件目录",
                 "库存",

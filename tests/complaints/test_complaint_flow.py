@@ -362,7 +362,15 @@ def test_the_forms_of_the_moves_refuse_empty_fields_in_chinese():
     walk(complaint, "resolve", worker=worker, manager=manager)
     with pytest.raises(ValidationError) as refused:
         services.complaint_close_satisfied(complaint=complaint, by=worker, evaluation=" ")
-    assert refused.value.message_dict == {"evaluation": ["请填写结案评价。"]}
+    # No linked second callback (received by phone): the close records the clerk's call.
+    assert refused.value.message_dict == {
+        "evaluation": ["请填写结案评价。"],
+        "called_at": ["请填写二次回访的时间(客服回访客户的日期和时间)。"],
+        "customer_satisfied": [
+            "只有二次回访中客户表示满意才能以“客户满意”结案;客户仍不满意请选择"
+            "“二次回访:客户仍不满意”。"
+        ],
+    }
     with pytest.raises(ValidationError) as refused:
         services.complaint_transition(complaint=complaint, name="resolve", by=worker)
     assert refused.value.messages == ["“方案已执行,客户签字确认”请在对应的表单中办理。"]

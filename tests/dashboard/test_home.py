@@ -90,8 +90,9 @@ def test_the_advisor_sees_the_latest_visits_latest_first(role_client):
         ("advisor", 8),
         # those 8, the late sales files, the latest imports; the 三包 warnings: the watch
         # page, its counts, the warranty repairs in the workshop (no vehicle to count);
-        # the overdue complaints.
-        ("manager", 14),
+        # the overdue complaints; the care loop: this month's satisfaction, the open
+        # problems, the open and overdue complaints.
+        ("manager", 17),
         # the slips waiting for their confirmation (the role codes come with the groups
         # the navigation loads anyway).
         ("technician", 1),

@@ -2,7 +2,8 @@
 a complaint raised on a 3DC call (the form prefilled from the callback); the complaint
 supervisor judges it valid and proposes a solution; the manager approves it; the
 supervisor records it carried out and signed (the second callback is scheduled), then the
-second callback's satisfied answer with an evaluation; the manager finds it among the
+satisfied close waits for the second callback; the clerk's call finds the customer satisfied
+and the supervisor closes it with an evaluation; the manager finds it among the
 closed ones of the list.
 
 Screenshots in var/screenshots/ (complaint-*.png). Browser tests keep the real clock.
@@ -17,6 +18,7 @@ from playwright.sync_api import expect
 from apps.callbacks.models import Callback
 from apps.complaints.models import Complaint
 from tests.e2e.conftest import TABLET
+from tests.factories.callbacks import second_call
 from tests.factories.complaints import callback_3dc
 
 pytestmark = [
@@ -86,7 +88,12 @@ def test_a_complaint_from_a_callback_goes_through_every_step_to_closed(
     expect(page.locator("#second-callback")).to_contain_text(f"{second.due_on:%Y-%m-%d}")
     screenshot(page, "complaint-resolved")
 
-    # The second callback: satisfied, closed with an evaluation
+    # The second callback: not made yet, the satisfied close waits for it
+    expect(page.locator("#evaluation-blocked")).to_contain_text("二次回访尚未完成")
+    # The clerk reaches the customer, who is satisfied (the call screen's record): closed
+    # with an evaluation
+    second_call(second, at=timezone.now())
+    page.reload()
     evaluation = page.locator("#evaluation-form")
     evaluation.get_by_label("结案评价").fill("客户对处理结果满意,表示会继续来店保养")
     evaluation.get_by_role("button", name="二次回访:客户满意,结案").click()

@@ -9,7 +9,8 @@ arrives later, so `completed` sets the state it will write.
 import datetime as dt
 from decimal import Decimal
 
-from apps.callbacks.models import Callback
+from apps.callbacks.models import CallAnswer, Callback, CallOutcome
+from apps.callbacks.questionnaires import questionnaire_for
 from apps.workorders.models import WorkOrder
 from tests.factories.clock import local_datetime
 from tests.factories.customers import SalesFileFactory, VehicleFactory
@@ -43,3 +44,59 @@ def completed(callback: Callback, *, at: dt.datetime, status=Callback.Status.DON
     Callback.objects.filter(pk=callback.pk).update(status=status, closed_at=at)
     callback.refresh_from_db()
     return callback
+
+
+def answered(
+    callback: Callback,
+    *,
+    at: dt.datetime,
+    scores: dict[str, int],
+    yes: dict[str, bool] | None = None,
+    is_problem: bool = False,
+) -> Callback:
+    """The callback reached at `at` with these answers (scores and yes/no by question
+    code, each with its question's department): what the call screen records."""
+    questions = {q.code: q for q in questionnaire_for(callback).questions}
+    version = questionnaire_for(callback).version
+    CallAnswer.objects.bulk_create(
+        [
+            CallAnswer(
+                callback=callback,
+                version=version,
+                code=code,
+                department=questions[code].department,
+                score=score,
+            )
+            for code, score in scores.items()
+        ]
+        + [
+            CallAnswer(
+                callback=callback,
+                version=version,
+                code=code,
+                department=questions[code].department,
+                yes=value,
+            )
+            for code, value in (yes or {}).items()
+        ]
+    )
+    Callback.objects.filter(pk=callback.pk).update(
+        status=Callback.Status.DONE,
+        closed_at=at,
+        outcome=CallOutcome.REACHED,
+        is_problem=is_problem,
+    )
+    callback.refresh_from_db()
+    return callback
+
+
+def second_call(callback: Callback, *, at: dt.datetime, satisfied: bool = True) -> Callback:
+    """The second callback (二次回访) reached at `at`: the problem solved and the handling
+    scored 5 (satisfied), or not solved and scored 2 (a problem)."""
+    return answered(
+        callback,
+        at=at,
+        scores={"handling": 5 if satisfied else 2},
+        yes={"solved": satisfied},
+        is_problem=not satisfied,
+    )

@@ -9,7 +9,7 @@ from apps.callbacks.models import Callback
 from apps.complaints import services
 from apps.complaints.models import Category, Channel, Complaint
 from tests.factories.accounts import UserFactory
-from tests.factories.callbacks import delivered_order
+from tests.factories.callbacks import delivered_order, second_call
 from tests.factories.customers import VehicleFactory
 
 S = Complaint.Status
@@ -77,8 +77,20 @@ def walk(complaint: Complaint, name: str, *, worker, manager):
             complaint=complaint, by=worker, action_taken="已重新保养", customer_signature="王先生"
         )
     if name == "second_satisfied":
+        # The second callback finds the customer satisfied: the clerk's call on the queue
+        # (a linked callback) or recorded on the close form, at the resolution's time.
+        called_at = Complaint.objects.values_list("resolved_at", flat=True).get(pk=complaint.pk)
+        if complaint.second_callback_id:
+            second_call(complaint.second_callback, at=called_at)
+            return services.complaint_close_satisfied(
+                complaint=complaint, by=worker, evaluation="客户满意"
+            )
         return services.complaint_close_satisfied(
-            complaint=complaint, by=worker, evaluation="客户满意"
+            complaint=complaint,
+            by=worker,
+            evaluation="客户满意",
+            called_at=called_at,
+            customer_satisfied=True,
         )
     by = manager if name in ("approve", "reject_solution", "manager_close") else worker
     note = "客户不接受说明" if name == "judge_invalid" else ""
