@@ -285,7 +285,11 @@ class Target(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "预约对象"
         ordering = ["kind", "due_on", "id"]
-        indexes = [models.Index(fields=["kind", "due_on", "id"], name="target_kind_due_idx")]
+        indexes = [
+            models.Index(fields=["kind", "due_on", "id"], name="target_kind_due_idx"),
+            # When the lists were last computed (the page's "更新于"), without a scan.
+            models.Index(fields=["refreshed_at"], name="target_refreshed_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["vehicle", "kind"], name="target_vehicle_kind_unique")
         ]

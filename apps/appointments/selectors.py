@@ -376,13 +376,18 @@ def targets(*, kind: str, today: dt.date, rules: Rules | None = None):
         rows = rows.filter(
             due_on__gte=today,
             due_on__lte=today + dt.timedelta(days=horizons.target_insurance_days),
-            vehicle__insurance_expires_on=F("due_on"),
+            # "still the car's date", written as two bounds: PostgreSQL estimates a
+            # cross-table equality as matching almost nothing, then sorts the whole window
+            # instead of walking target_kind_due_idx in order (71 ms → 5 ms at 10 years).
+            vehicle__insurance_expires_on__gte=F("due_on"),
+            vehicle__insurance_expires_on__lte=F("due_on"),
         )
     elif kind == Target.Kind.WARRANTY:
         rows = rows.filter(
             due_on__gte=today,
             due_on__lte=today + dt.timedelta(days=horizons.target_warranty_days),
-            vehicle__warranty_end=F("due_on"),
+            vehicle__warranty_end__gte=F("due_on"),  # = as two bounds: see insurance
+            vehicle__warranty_end__lte=F("due_on"),
         )
     elif kind == Target.Kind.RECOMMENDATION:
         rows = rows.filter(

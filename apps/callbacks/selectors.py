@@ -21,7 +21,6 @@ from apps.workshop.models import Job
 
 from .calling_hours import callable_now, calling_resumes_at
 from .models import (
-    CallAnswer,
     CallAttempt,
     Callback,
     CallbackSettings,
@@ -258,22 +257,18 @@ class SecondCallResult(models.TextChoices):
     SATISFIED = "satisfied", "客户满意"
 
 
-def second_callback_result(callback_id: int) -> SecondCallResult:
+def second_callback_result(callback: Callback) -> SecondCallResult:
     """What the second callback (二次回访) recorded: still open; closed without the
     customer's answers (unreachable, refused, cancelled); or reached, and then satisfied
     only when it raised no problem, no yes/no answer (问题是否已经解决) is "no" and every
-    score is 4 or 5. Reads the callback (one query) and, when reached, its answers (one)."""
-    status, outcome, is_problem = (
-        Callback.objects.filter(pk=callback_id).values_list("status", "outcome", "is_problem").get()
-    )
-    if status == Callback.Status.OPEN:
+    score is 4 or 5. Reads the callback's answers when reached (no query when they are
+    prefetched, as on the complaint's page)."""
+    if callback.status == Callback.Status.OPEN:
         return SecondCallResult.PENDING
-    if status != Callback.Status.DONE or outcome != CallOutcome.REACHED:
+    if callback.status != Callback.Status.DONE or callback.outcome != CallOutcome.REACHED:
         return SecondCallResult.NOT_REACHED
-    unhappy = (
-        is_problem
-        or CallAnswer.objects.filter(callback_id=callback_id)
-        .filter(Q(yes=False) | Q(score__lt=SATISFIED_SCORE))
-        .exists()
+    unhappy = callback.is_problem or any(
+        answer.yes is False or (answer.score is not None and answer.score < SATISFIED_SCORE)
+        for answer in callback.answers.all()
     )
     return SecondCallResult.UNHAPPY if unhappy else SecondCallResult.SATISFIED

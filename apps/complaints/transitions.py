@@ -61,7 +61,7 @@ def _second_result(complaint: Complaint) -> SecondCallResult | None:
     pk = complaint.second_callback_id
     cached = getattr(complaint, "_second_result", None)
     if cached is None or cached[0] != pk:
-        cached = complaint._second_result = (pk, second_callback_result(pk))
+        cached = complaint._second_result = (pk, second_callback_result(complaint.second_callback))
     return cached[1]
 
 

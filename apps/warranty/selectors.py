@@ -15,7 +15,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from apps.core.calendar import day_start
-from apps.core.pagination import KeysetPage, keyset_page
+from apps.core.pagination import PAGE_SIZE, KeysetPage, keyset_page
 from apps.core.settings import current_settings
 from apps.customers.models import Vehicle
 from apps.workorders.models import LineStatus, Payer, WorkOrder, WorkOrderLine
@@ -157,7 +157,9 @@ def _watch_rows(vehicles: list[Vehicle], now: dt.datetime) -> list[WatchRow]:
     return [WatchRow(vehicle, statuses[vehicle.pk]) for vehicle in vehicles]
 
 
-def watch_page(*, now: dt.datetime, after=None, before=None) -> tuple[KeysetPage, list[WatchRow]]:
+def watch_page(
+    *, now: dt.datetime, after=None, before=None, size: int = PAGE_SIZE
+) -> tuple[KeysetPage, list[WatchRow]]:
     """The vehicles whose last computed warning is one event short or reached, still in
     their return-or-replace period, most urgent first (keyset over the watch index), with
     their counts computed afresh: the page (1), its vehicles with owners (1), their claims
@@ -166,7 +168,7 @@ def watch_page(*, now: dt.datetime, after=None, before=None) -> tuple[KeysetPage
     base = WarrantyWatch.objects.filter(level__gte=WarrantyWatch.Level.NEAR).filter(
         Q(return_ends_on__gte=today) | Q(return_ends_on__isnull=True)
     )
-    page = keyset_page(base, order=WATCH_ORDER, after=after, before=before)
+    page = keyset_page(base, order=WATCH_ORDER, after=after, before=before, size=size)
     vehicles = Vehicle.objects.select_related("owner").in_bulk(
         [row.vehicle_id for row in page.rows]
     )
@@ -489,8 +491,7 @@ def warranty_home(*, user, now: dt.datetime) -> WarrantyHome | None:
         return None
     watch = counts = workshop = None
     if watcher:
-        _page, rows = watch_page(now=now)
-        watch = rows[:HOME_ROWS]
+        _page, watch = watch_page(now=now, size=HOME_ROWS)
         counts = watch_count(now=now)
         workshop = in_workshop_repairs(now=now, limit=HOME_ROWS)
     return WarrantyHome(

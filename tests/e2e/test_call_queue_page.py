@@ -53,7 +53,7 @@ def test_a_clerk_presses_next_call_and_gets_the_customers_reasons_in_one_item(
     log_in(page, clerk)
 
     # When the clerk opens 回访拨打 and presses 下一个回访
-    page.get_by_role("link", name="回访拨打").click()
+    page.locator("#main-menu").get_by_role("link", name="回访拨打").click()
     expect(page.locator("#queue-figures")).to_contain_text("2")
     page.get_by_role("button", name="下一个回访").click()
 

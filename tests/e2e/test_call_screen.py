@@ -55,7 +55,7 @@ def test_a_clerk_works_a_satisfied_and_an_unhappy_call(
     log_in(page, clerk)
 
     # When the clerk presses 下一个回访: the call screen of the most urgent customer
-    page.get_by_role("link", name="回访拨打").click()
+    page.locator("#main-menu").get_by_role("link", name="回访拨打").click()
     page.get_by_role("button", name="下一个回访").click()
     expect(page.locator("#call-item")).to_contain_text("王建国")
     expect(page.locator("#call-item")).to_contain_text("139****5678")
