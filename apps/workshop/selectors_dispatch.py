@@ -65,7 +65,10 @@ def _uncovered_line_exists():
     )
 
 
-BOARD_PAGE = 20  # orders per page of each section of the board
+# Orders per page of each section of the board: the queue, and the dispatched orders (each
+# with its jobs' reassign and take-back forms, for the supervisor who moves one).
+BOARD_PAGE = 20
+DISPATCHED_PAGE = 10
 
 
 def _board_candidates(pk: int | None = None):
@@ -167,17 +170,38 @@ class BoardPages:
     dispatched: Page
 
 
-def dispatch_board_pages(*, waiting_page=1, dispatched_page=1, size=BOARD_PAGE) -> BoardPages:
+FLAGS = ("has_rework", "has_appointment", "has_uncovered")
+
+
+def dispatch_board_pages(
+    *, waiting_page=1, dispatched_page=1, size=BOARD_PAGE, dispatched_size=DISPATCHED_PAGE
+) -> BoardPages:
     """One page of each section of the board (as dispatch_board_orders): the orders are
-    ranked in one light query and only the shown ones get their lines and jobs, so a busy
-    floor with hundreds of open orders renders a bounded page in five queries."""
-    ranked = list(_board_candidates())
-    waiting = Paginator([o for o in ranked if _is_waiting(o)], size).get_page(waiting_page)
-    dispatched = Paginator([o for o in ranked if not _is_waiting(o)], size).get_page(
-        dispatched_page
+    ranked in one light query (ids, status and flags) and only the shown ones are read
+    whole, with their lines and jobs, so a busy floor with hundreds of open orders renders
+    a bounded page in five queries."""
+    ranked = list(_board_candidates().values("pk", "status", *FLAGS))
+    flags = {row["pk"]: row for row in ranked}
+
+    def waiting(row) -> bool:
+        return row["status"] == S.APPROVED or row["has_uncovered"] or row["has_rework"]
+
+    pages = [
+        Paginator([row["pk"] for row in ranked if waiting(row)], size).get_page(waiting_page),
+        Paginator([row["pk"] for row in ranked if not waiting(row)], dispatched_size).get_page(
+            dispatched_page
+        ),
+    ]
+    shown = WorkOrder.objects.select_related("vehicle").in_bulk(
+        [pk for page in pages for pk in page.object_list]
     )
-    _with_work([*waiting, *dispatched])
-    return BoardPages(waiting=waiting, dispatched=dispatched)
+    for order in shown.values():
+        for name in FLAGS:
+            setattr(order, name, flags[order.pk][name])
+    for page in pages:
+        page.object_list = [shown[pk] for pk in page.object_list if pk in shown]
+    _with_work([order for page in pages for order in page.object_list])
+    return BoardPages(waiting=pages[0], dispatched=pages[1])
 
 
 def dispatch_queue(*, pk: int | None = None) -> list[WorkOrder]:

@@ -45,10 +45,19 @@ def _hours(value) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+class OptionRows(list):
+    """(value, label, flagged) rows of a board select, with the memo of their rendered
+    <option>s (templatetags.dispatch_tags.options): a page renders each list once per choice."""
+
+    def __init__(self, rows=()):
+        super().__init__(rows)
+        self.rendered = {}
+
+
 def _option_rows(choices):
     """(value, label, mismatch) for the board's technician selects: who, whether they lack
     the skill (first, where a narrow select still shows it), team, hours to do and left."""
-    return [
+    return OptionRows(
         (
             choice.technician.pk,
             f"{choice.technician}{'(无此技能)' if choice.mismatch else ''}"
@@ -57,7 +66,7 @@ def _option_rows(choices):
             choice.mismatch,
         )
         for choice in choices
-    ]
+    )
 
 
 def _board(request, *, failed: Failed | None = None, status: int = 200):
@@ -107,11 +116,11 @@ def _board(request, *, failed: Failed | None = None, status: int = 200):
             "dispatched": dispatched,
             "pages": pages,
             "technicians": technicians,
-            "bay_options": [
+            "bay_options": OptionRows(
                 (bay.pk, str(bay) + (f" · {bay.skill}" if bay.skill_id else ""), False)
                 for bay in bays
-            ],
-            "skill_options": [(skill.pk, skill.name, False) for skill in skills],
+            ),
+            "skill_options": OptionRows((skill.pk, skill.name, False) for skill in skills),
             "failed": failed,
             "now": now,
         },

@@ -7,10 +7,8 @@ from django.utils.safestring import SafeString
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def options(
-    context, rows, failed=None, key: str = "", name: str = "", default=None, empty: str = ""
-):
+@register.simple_tag
+def options(rows, failed=None, key: str = "", name: str = "", default=None, empty: str = ""):
     """The <option>s of a board select from (value, label, flagged) rows, built in Python
     (a board has a select of every technician per order: hundreds of options). The selected
     one is what a refused post sent for this card (`failed.key == key`, its attribute
@@ -19,13 +17,15 @@ def options(
     posted = failed is not None and failed.key == key
     selected = getattr(failed, name, None) if posted else default
     selected = getattr(selected, "pk", selected)
-    # The same rows with the same choice render once per page (every card of a skill shares
-    # its technician list; most cards select nothing).
-    memo = context.render_context.setdefault("dispatch_options", {})
-    memo_key = (id(rows), selected, empty)
-    if memo_key not in memo:
-        memo[memo_key] = _options(rows, selected, empty)
-    return memo[memo_key]
+    # The same rows with the same choice render once per page: every card of a skill shares
+    # its technician list and most cards select nothing. Rows that can carry the memo
+    # (views_dispatch.OptionRows) keep it across the cards' included templates.
+    memo = getattr(rows, "rendered", None)
+    if memo is None:
+        return _options(rows, selected, empty)
+    if (selected, empty) not in memo:
+        memo[selected, empty] = _options(rows, selected, empty)
+    return memo[selected, empty]
 
 
 def _options(rows, selected, empty: str):
