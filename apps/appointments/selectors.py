@@ -488,12 +488,13 @@ class Rates:
     total: Rate
     by_day: list[Rate]
     by_week: list[Rate]
+    by_month: list[Rate]
     by_advisor: list[Rate]
 
 
 def appointment_rates(*, first: dt.date, last: dt.date, now, rules: Rules | None = None) -> Rates:
     """Show rate (到店率) and on-time rate (准时率) of the appointments dated `first` to
-    `last`, by day, by week (Monday first) and by advisor. On time: arrived by the slot's
+    `last`, by day, by week (Monday first), by month and by advisor. On time: arrived by the slot's
     start + the settings' on-time minutes. Cancelled and re-booked appointments expected
     nobody. One query grouped by day and advisor."""
     rules = rules or Rules.now()
@@ -516,6 +517,7 @@ def appointment_rates(*, first: dt.date, last: dt.date, now, rules: Rules | None
     total = Rate("合计")
     days: dict[dt.date, Rate] = {}
     weeks: dict[dt.date, Rate] = {}
+    months: dict[dt.date, Rate] = {}
     advisors: dict[int, Rate] = {}
     for row in grouped:
         rate = Rate(
@@ -531,6 +533,7 @@ def appointment_rates(*, first: dt.date, last: dt.date, now, rules: Rules | None
         name = row["advisor__display_name"] or row["advisor__username"]
         days.setdefault(day, Rate(f"{day:%Y-%m-%d}")).add(rate)
         weeks.setdefault(monday, Rate(f"{monday:%m-%d} 起")).add(rate)
+        months.setdefault(day.replace(day=1), Rate(f"{day:%Y-%m}")).add(rate)
         advisors.setdefault(row["advisor_id"], Rate(name)).add(rate)
         total.add(rate)
     return Rates(
@@ -539,5 +542,6 @@ def appointment_rates(*, first: dt.date, last: dt.date, now, rules: Rules | None
         total=total,
         by_day=[days[key] for key in sorted(days)],
         by_week=[weeks[key] for key in sorted(weeks)],
+        by_month=[months[key] for key in sorted(months)],
         by_advisor=sorted(advisors.values(), key=lambda rate: rate.label),
     )

@@ -44,6 +44,7 @@ TARGET_WORK = {
     Target.Kind.RECOMMENDATION: "上次未做的建议项目",
 }
 STATS_DEFAULT_DAYS = 28  # four weeks: the statistics page opens on the last four weeks
+STATS_BY_DAY_MAX_DAYS = 62  # longer periods are shown by month instead of by day
 
 
 def _label(appointment: Appointment) -> str:
@@ -477,8 +478,13 @@ def stats(request):
     form = StatsForm(request.GET if "first" in request.GET else None, initial=default)
     period = form.cleaned_data if form.is_bound and form.is_valid() else default
     rates = selectors.appointment_rates(first=period["first"], last=period["last"], now=now)
+    # A long period (a quarter, a year) is read by month: a row per day would be hundreds.
+    if (period["last"] - period["first"]).days >= STATS_BY_DAY_MAX_DAYS:
+        first_table = ("按月", rates.by_month, "by-month")
+    else:
+        first_table = ("按日", rates.by_day, "by-day")
     tables = [
-        ("按日", rates.by_day, "by-day"),
+        first_table,
         ("按周", rates.by_week, "by-week"),
         ("按服务顾问", rates.by_advisor, "by-advisor"),
     ]

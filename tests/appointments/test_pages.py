@@ -324,6 +324,28 @@ def test_the_statistics_page_shows_the_rates_of_the_period(desk, django_assert_n
 
 
 @time_machine.travel(NOW, tick=False)
+def test_a_year_of_statistics_is_shown_by_month_not_by_day(desk):
+    client, user, _car = desk
+    for at in (
+        dt.datetime(2026, 3, 2, 9, 30, tzinfo=SHANGHAI),
+        dt.datetime(2026, 3, 20, 9, 30, tzinfo=SHANGHAI),
+        dt.datetime(2026, 11, 20, 9, 30, tzinfo=SHANGHAI),
+    ):
+        appointment_row(at=at, status=S.ARRIVED, advisor_user=user, arrived_at=at)
+
+    year = client.get(reverse("appointments:stats"), {"first": "2025-11-25", "last": "2026-11-24"})
+    month = client.get(reverse("appointments:stats"), {"first": "2026-11-01", "last": "2026-11-24"})
+
+    first_table = year.context["tables"][0]
+    assert first_table[0] == "按月"
+    assert [(rate.label, rate.arrived) for rate in first_table[1]] == [
+        ("2026-03", 2),
+        ("2026-11", 1),
+    ]
+    assert month.context["tables"][0][0] == "按日"
+
+
+@time_machine.travel(NOW, tick=False)
 def test_the_customer_card_and_the_vehicle_page_offer_a_booking(desk):
     client, _user, car = desk
     book_url = f"{reverse('appointments:book')}?vehicle={car.pk}&source=card"
