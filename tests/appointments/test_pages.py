@@ -310,8 +310,8 @@ def test_the_statistics_page_shows_the_rates_of_the_period(desk, django_assert_n
     appointment_row(at=at, status=S.ARRIVED, advisor_user=user, arrived_at=at)
     appointment_row(at=at, status=S.NO_SHOW, advisor_user=user)
 
-    # The page's own 1: the period's appointments grouped by day and advisor.
-    with django_assert_num_queries(PAGE_QUERIES + 1):
+    # The page's own 2: the period's appointments grouped by day and advisor, their names.
+    with django_assert_num_queries(PAGE_QUERIES + 2):
         response = client.get(
             reverse("appointments:stats"), {"first": "2026-11-01", "last": "2026-11-24"}
         )
