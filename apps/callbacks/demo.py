@@ -19,6 +19,7 @@ import zlib
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.utils import timezone
 
 from apps.core import daily_jobs
 from apps.core.calendar import add_months
@@ -26,7 +27,7 @@ from apps.core.models import JobRun
 from apps.core.seeding import DemoRun
 
 from . import demo_history
-from .models import Callback, CallItem, CallOutcome, Problem
+from .models import CallAttempt, Callback, CallItem, CallOutcome, Problem
 from .services import call_queue_build, callbacks_generate
 
 LIVE_DAYS = 7  # the last days made by the daily job, as the ledger shows them
@@ -36,6 +37,7 @@ UNREACHABLE_EVERY = 20  # one callback in 20 ends unreachable (three failed atte
 # is a UTC time on the connection): when the demo's clerks close a callback.
 DONE_AT = dt.timedelta(hours=2)
 GAVE_UP_AT = dt.timedelta(hours=9)
+CALLED_AT = dt.time(10, 30)  # the live days' calls
 LATE_EVERY = 8  # one callback in 8 is not answered on its first day, reached on the next
 LATE_AT = dt.timedelta(days=1, hours=7, minutes=30)  # the next day at 15:30
 
@@ -62,11 +64,13 @@ def finish(run: DemoRun) -> None:
         trigger = JobRun.Trigger.SCHEDULE if back == 0 else JobRun.Trigger.CATCH_UP
         daily_jobs.job_run(job=generate, on=on, trigger=trigger)
         daily_jobs.job_run(job=build_queue, on=on, trigger=trigger)
-        # The day's calls were made (what counts against the weekly contact limit) …
-        if back:
-            CallItem.objects.filter(day=on).update(status=CallItem.Status.DONE, done_at=run.now)
-        # … and what they were about closed, except what is due today or a day or two ago.
+        # What the day's calls were about was closed, except what is due today or a day or
+        # two ago …
         _close(before=min(on, run.today - dt.timedelta(days=OVERDUE_DAYS)), clerk=clerk)
+        # … and the day's calls were made: those about a callback still open reached no one
+        # (no contact: the customer is in today's queue again, overdue).
+        if back:
+            _calls_made(on, clerk)
     run.log(f"  回访:{Callback.objects.count()} 条({time.perf_counter() - started:.1f} 秒)")
     started = time.perf_counter()
     made = demo_history.history(run, clerk=clerk)
@@ -86,6 +90,40 @@ def summary(run: DemoRun) -> str:
     queue = CallItem.objects.filter(day=run.today).count()
     problems = Problem.objects.count()
     return f"{Callback.objects.count()} 条回访(今日回访队列 {queue} 位客户,{problems} 个回访问题)"
+
+
+def _calls_made(on: dt.date, clerk) -> None:
+    """Mark the queue items of `on` called: reached when all their callbacks are closed, else
+    a call nobody answered (a CallAttempt, one more failed attempt on the open callbacks)."""
+    at = timezone.make_aware(dt.datetime.combine(on, CALLED_AT))
+    items = CallItem.objects.filter(day=on)
+    failed = items.filter(callbacks__status=Callback.Status.OPEN).distinct()
+    failed_ids = list(failed.order_by("pk").values_list("pk", "customer_id"))
+    items.exclude(pk__in=[pk for pk, _customer in failed_ids]).update(
+        status=CallItem.Status.DONE, done_at=at, outcome=CallOutcome.REACHED
+    )
+    items.filter(pk__in=[pk for pk, _customer in failed_ids]).update(
+        status=CallItem.Status.DONE, done_at=at, outcome=CallOutcome.NO_ANSWER
+    )
+    attempts = CallAttempt.objects.bulk_create(
+        [
+            CallAttempt(item_id=pk, customer_id=customer, by=clerk, at=at, outcome="no_answer")
+            for pk, customer in failed_ids
+        ]
+    )
+    open_ones = Callback.objects.filter(
+        status=Callback.Status.OPEN, call_items__day=on, call_items__outcome=CallOutcome.NO_ANSWER
+    )
+    about = CallAttempt.callbacks.through
+    by_item = dict(zip([pk for pk, _customer in failed_ids], attempts, strict=True))
+    about.objects.bulk_create(
+        [
+            about(callattempt_id=by_item[item].pk, callback_id=pk)
+            for pk, item in open_ones.values_list("pk", "call_items__pk")
+            if item in by_item
+        ]
+    )
+    open_ones.filter(attempts__lt=2).update(attempts=F("attempts") + 1, last_attempt_at=at)
 
 
 def _close(*, before: dt.date, clerk) -> None:

@@ -41,7 +41,8 @@ CHUNK = 5000  # callbacks per round of inserts
 UNHAPPY_EVERY = 7  # one reached customer in 7 is unhappy about something (≈94 % of scores 4-5)
 WORDS_EVERY = 6  # one satisfied customer in 6 says a few words on the overall item
 ESCALATE_EVERY = 12  # one problem callback in 12 (and every serious one) becomes a complaint
-OPEN_PROBLEM_DAYS = 3  # problems raised in the last days are still open on 问题处理
+OPEN_PROBLEM_DAYS = 7  # problems raised in the last week are still open on 问题处理
+HANDLING_DAYS = (1, 1, 2, 2, 3, 5, 8)  # days from the call to the quick-handling form
 OVERDUE_DAYS = 2  # as demo.py: callbacks due in the last days stay open
 DONE_AT = dt.time(10, 0)  # when the demo's clerks close a second callback (as demo.py)
 
@@ -96,7 +97,10 @@ def history(run: DemoRun, *, clerk) -> dict[str, int]:
         for customer, day, pk in CallItem.objects.values_list("customer_id", "day", "pk")
     }
     prebuilt = set(items)
-    called = CallAttempt.callbacks.through.objects.filter(callback_id=OuterRef("pk"))
+    # Written already: the call that closed it (at its closed_at).
+    called = CallAttempt.callbacks.through.objects.filter(
+        callback_id=OuterRef("pk"), callattempt__at=OuterRef("closed_at")
+    )
     pending = (
         Callback.objects.filter(status__in=(S.DONE, S.UNREACHABLE))
         .exclude(Exists(called))
@@ -244,7 +248,8 @@ def _chunk(run, rng, chunk, items, prebuilt, clerk, counts) -> None:
             rng.randrange(ESCALATE_EVERY) == 0
             or any(p["severity"] == Problem.Severity.SERIOUS for p in raised)
         )
-        handled_on = timezone.localdate(closed_at) + dt.timedelta(days=rng.randint(1, 2))
+        delay = min(rng.choice(HANDLING_DAYS), age - 1)
+        handled_on = timezone.localdate(closed_at) + dt.timedelta(days=delay)
         for problem in raised:
             problem |= {
                 "callback_id": callback["pk"],
@@ -260,7 +265,7 @@ def _chunk(run, rng, chunk, items, prebuilt, clerk, counts) -> None:
                     "handled_at": at,
                     "updated_at": at,
                 }
-            elif age > OPEN_PROBLEM_DAYS:  # the quick-handling form, a day or two later
+            elif age > OPEN_PROBLEM_DAYS:  # the quick-handling form, days later
                 person, action, result = HANDLING[problem["department"]]
                 at = _at(handled_on, rng.randint(14, 17), rng.randint(0, 59))
                 problem |= {
