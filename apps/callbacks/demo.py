@@ -18,7 +18,7 @@ import zlib
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Subquery
 from django.utils import timezone
 
 from apps.core import daily_jobs
@@ -67,13 +67,18 @@ def finish(run: DemoRun) -> None:
         # What the day's calls were about was closed, except what is due today or a day or
         # two ago …
         _close(before=min(on, run.today - dt.timedelta(days=OVERDUE_DAYS)), clerk=clerk)
-        # … and the day's calls were made: those about a callback still open reached no one
-        # (no contact: the customer is in today's queue again, overdue).
+        # … and the day's calls were made (those about a callback still open were not).
         if back:
-            _calls_made(on, clerk)
+            _calls_made(on)
     run.log(f"  回访:{Callback.objects.count()} 条({time.perf_counter() - started:.1f} 秒)")
     started = time.perf_counter()
     made = demo_history.history(run, clerk=clerk)
+    # A past day's item left waiting (one of its callbacks stayed open) that a call closing
+    # another of its callbacks was made on: called after all.
+    last_call = CallAttempt.objects.filter(item=OuterRef("pk")).order_by("-at").values("at")[:1]
+    CallItem.objects.filter(
+        day__lt=run.today, status=CallItem.Status.WAITING, attempts__isnull=False
+    ).update(status=CallItem.Status.DONE, outcome=CallOutcome.REACHED, done_at=Subquery(last_call))
     # The second callbacks the problems' handling opened join today's queue.
     call_queue_build(on=run.today)
     run.log(
@@ -92,38 +97,14 @@ def summary(run: DemoRun) -> str:
     return f"{Callback.objects.count()} 条回访(今日回访队列 {queue} 位客户,{problems} 个回访问题)"
 
 
-def _calls_made(on: dt.date, clerk) -> None:
-    """Mark the queue items of `on` called: reached when all their callbacks are closed, else
-    a call nobody answered (a CallAttempt, one more failed attempt on the open callbacks)."""
+def _calls_made(on: dt.date) -> None:
+    """Mark the queue items of `on` called (reached) when all their callbacks are closed;
+    the others were not reached that day (left waiting: no contact, so the customer is in
+    today's queue again, overdue)."""
     at = timezone.make_aware(dt.datetime.combine(on, CALLED_AT))
-    items = CallItem.objects.filter(day=on)
-    failed = items.filter(callbacks__status=Callback.Status.OPEN).distinct()
-    failed_ids = list(failed.order_by("pk").values_list("pk", "customer_id"))
-    items.exclude(pk__in=[pk for pk, _customer in failed_ids]).update(
+    CallItem.objects.filter(day=on).exclude(callbacks__status=Callback.Status.OPEN).update(
         status=CallItem.Status.DONE, done_at=at, outcome=CallOutcome.REACHED
     )
-    items.filter(pk__in=[pk for pk, _customer in failed_ids]).update(
-        status=CallItem.Status.DONE, done_at=at, outcome=CallOutcome.NO_ANSWER
-    )
-    attempts = CallAttempt.objects.bulk_create(
-        [
-            CallAttempt(item_id=pk, customer_id=customer, by=clerk, at=at, outcome="no_answer")
-            for pk, customer in failed_ids
-        ]
-    )
-    open_ones = Callback.objects.filter(
-        status=Callback.Status.OPEN, call_items__day=on, call_items__outcome=CallOutcome.NO_ANSWER
-    )
-    about = CallAttempt.callbacks.through
-    by_item = dict(zip([pk for pk, _customer in failed_ids], attempts, strict=True))
-    about.objects.bulk_create(
-        [
-            about(callattempt_id=by_item[item].pk, callback_id=pk)
-            for pk, item in open_ones.values_list("pk", "call_items__pk")
-            if item in by_item
-        ]
-    )
-    open_ones.filter(attempts__lt=2).update(attempts=F("attempts") + 1, last_attempt_at=at)
 
 
 def _close(*, before: dt.date, clerk) -> None:

@@ -13,8 +13,8 @@ after three failed calls on different days. `history` then writes what those cal
   (3 or below, their words written down); some satisfied customers say a few words too;
 - a problem (问题客户) for each answer ≤ 3: the recent ones open on 问题处理, older ones
   handled with the quick-handling form (department, person, due date, what was done,
-  result) and followed by their second callback (二次回访); one callback's problems in
-  ESCALATE_EVERY (and every serious one) were escalated to a complaint: the complaints
+  result) and followed by their second callback (二次回访); some callbacks' problems
+  (ESCALATE_EVERY, SERIOUS_ESCALATED) were escalated to a complaint: the complaints
   demo makes those complaints and links them (`Problem.complaint_id`).
 
 Second callbacks are closed the same way and their calls written by the same loop (they
@@ -26,7 +26,7 @@ in a fixed order): the same seed and moment give the same history.
 import datetime as dt
 import random
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from apps.core.bulk import insert_many
@@ -40,7 +40,8 @@ from .services import PROBLEM_SCORE, SERIOUS_SCORE
 CHUNK = 5000  # callbacks per round of inserts
 UNHAPPY_EVERY = 7  # one reached customer in 7 is unhappy about something (≈94 % of scores 4-5)
 WORDS_EVERY = 6  # one satisfied customer in 6 says a few words on the overall item
-ESCALATE_EVERY = 12  # one problem callback in 12 (and every serious one) becomes a complaint
+ESCALATE_EVERY = 25  # one problem callback in 25 becomes a complaint …
+SERIOUS_ESCALATED = 0.5  # … and half of those with a serious problem (a score of 1)
 OPEN_PROBLEM_DAYS = 7  # problems raised in the last week are still open on 问题处理
 HANDLING_DAYS = (1, 1, 2, 2, 3, 5, 8)  # days from the call to the quick-handling form
 OVERDUE_DAYS = 2  # as demo.py: callbacks due in the last days stay open
@@ -104,6 +105,7 @@ def history(run: DemoRun, *, clerk) -> dict[str, int]:
     pending = (
         Callback.objects.filter(status__in=(S.DONE, S.UNREACHABLE))
         .exclude(Exists(called))
+        .annotate(calls=Count("call_attempts"))  # failed calls written already (live days)
         .order_by("pk")
     )
     last = 0
@@ -122,6 +124,7 @@ def history(run: DemoRun, *, clerk) -> dict[str, int]:
                 "due_on",
                 "closed_at",
                 "attempts",
+                "calls",
             )[:CHUNK]
         )
         if not chunk:
@@ -140,13 +143,14 @@ def _calls(callback: dict, rng: random.Random) -> list[tuple[dt.datetime, str]]:
     if callback["status"] == S.UNREACHABLE:
         due = callback["due_on"]
         failed = [CallOutcome.NO_ANSWER, CallOutcome.BUSY]
-        return [
+        calls = [
             (_at(due - dt.timedelta(days=2), 10, rng.randint(5, 55)), rng.choice(failed)),
             (_at(due - dt.timedelta(days=1), 15, rng.randint(5, 55)), rng.choice(failed)),
             (closed_at, CallOutcome.NO_ANSWER),
         ]
+        return calls[min(callback["calls"], 2) :]  # three in all
     calls = []
-    if callback["attempts"]:  # not answered on the first day (demo.LATE_EVERY)
+    if callback["attempts"] and not callback["calls"]:  # not answered on its first day
         first = timezone.localdate(closed_at) - dt.timedelta(days=1)
         calls.append((_at(first, 10, 0), rng.choice([CallOutcome.NO_ANSWER, CallOutcome.BUSY])))
     calls.append((closed_at, CallOutcome.REACHED))
@@ -244,9 +248,9 @@ def _chunk(run, rng, chunk, items, prebuilt, clerk, counts) -> None:
             continue
         closed_at = callback["closed_at"]
         age = (today - timezone.localdate(closed_at)).days
+        serious = any(p["severity"] == Problem.Severity.SERIOUS for p in raised)
         escalate = age > OPEN_PROBLEM_DAYS and (
-            rng.randrange(ESCALATE_EVERY) == 0
-            or any(p["severity"] == Problem.Severity.SERIOUS for p in raised)
+            rng.randrange(ESCALATE_EVERY) == 0 or (serious and rng.random() < SERIOUS_ESCALATED)
         )
         delay = min(rng.choice(HANDLING_DAYS), age - 1)
         handled_on = timezone.localdate(closed_at) + dt.timedelta(days=delay)
