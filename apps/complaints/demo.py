@@ -45,18 +45,18 @@ S = Complaint.Status
 SETTLED_DAYS = 15  # complaints received longer ago are finished
 OTHER_EVERY_DAYS = 8  # a complaint through another channel about one day in 8 …
 RECENT_DAYS = 14  # … and most days of the last two weeks
-RECENT_SHARE = 0.6
+RECENT_SHARE = 0.7
 SERIOUS_SHARE = 0.1
 # The recent ones' states, in turn (newest first): every state of the loop is on show.
 RECENT_STATES = (
     S.INVESTIGATING,
     S.PROPOSED,
-    S.APPROVED,
     S.RESOLVED,
+    S.APPROVED,
     S.CLOSED,
+    S.INVALID,
     S.RECEIVED,
     S.INVESTIGATING,
-    S.INVALID,
     S.RESOLVED,
     S.CLOSED,
 )
