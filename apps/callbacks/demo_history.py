@@ -26,7 +26,6 @@ in a fixed order): the same seed and moment give the same history.
 import datetime as dt
 import random
 
-from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from apps.core.bulk import insert_many
@@ -88,9 +87,10 @@ HANDLING = {
 }
 
 
-def history(run: DemoRun, *, clerk) -> dict[str, int]:
-    """Write the calls, answers and problems of every closed callback without calls yet
-    (and of the second callbacks the problems' handling schedules); return the counts."""
+def history(run: DemoRun, *, clerk, after: int = 0) -> dict[str, int]:
+    """Write the calls, answers and problems of every closed callback after id `after`
+    (and of the second callbacks the problems' handling schedules, inserted after them);
+    return the counts."""
     rng = run.rng("callbacks-history")
     counts = dict.fromkeys(("items", "calls", "answers", "problems", "seconds"), 0)
     items = {
@@ -98,17 +98,8 @@ def history(run: DemoRun, *, clerk) -> dict[str, int]:
         for customer, day, pk in CallItem.objects.values_list("customer_id", "day", "pk")
     }
     prebuilt = set(items)
-    # Written already: the call that closed it (at its closed_at).
-    called = CallAttempt.callbacks.through.objects.filter(
-        callback_id=OuterRef("pk"), callattempt__at=OuterRef("closed_at")
-    )
-    pending = (
-        Callback.objects.filter(status__in=(S.DONE, S.UNREACHABLE))
-        .exclude(Exists(called))
-        .annotate(calls=Count("call_attempts"))  # failed calls written already (live days)
-        .order_by("pk")
-    )
-    last = 0
+    pending = Callback.objects.filter(status__in=(S.DONE, S.UNREACHABLE)).order_by("pk")
+    last = after
     while True:
         chunk = list(
             pending.filter(pk__gt=last).values(
@@ -124,7 +115,6 @@ def history(run: DemoRun, *, clerk) -> dict[str, int]:
                 "due_on",
                 "closed_at",
                 "attempts",
-                "calls",
             )[:CHUNK]
         )
         if not chunk:
@@ -148,9 +138,9 @@ def _calls(callback: dict, rng: random.Random) -> list[tuple[dt.datetime, str]]:
             (_at(due - dt.timedelta(days=1), 15, rng.randint(5, 55)), rng.choice(failed)),
             (closed_at, CallOutcome.NO_ANSWER),
         ]
-        return calls[min(callback["calls"], 2) :]  # three in all
+        return calls
     calls = []
-    if callback["attempts"] and not callback["calls"]:  # not answered on its first day
+    if callback["attempts"]:  # not answered on its first day (demo.LATE_EVERY)
         first = timezone.localdate(closed_at) - dt.timedelta(days=1)
         calls.append((_at(first, 10, 0), rng.choice([CallOutcome.NO_ANSWER, CallOutcome.BUSY])))
     calls.append((closed_at, CallOutcome.REACHED))

@@ -27,6 +27,7 @@ from collections import Counter
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from apps.callbacks import demo_history
@@ -146,8 +147,9 @@ def finish(run: DemoRun) -> None:
         complaints = _from_callbacks(run) + _from_other_channels(run, rng)
         complaints.sort(key=lambda c: (c["received_at"], c["customer_id"]))
         seconds = _through_the_loop(run, rng, complaints, users)
+        last = Callback.objects.aggregate(last=Max("pk"))["last"] or 0
         made = _insert(complaints, seconds)
-        demo_history.history(run, clerk=users["callback"])  # the second callbacks' calls
+        demo_history.history(run, clerk=users["callback"], after=last)  # the seconds' calls
         call_queue_build(on=run.today)  # … and the open ones join today's queue
     states = Counter(c["status"] for c in complaints)
     run.log(
