@@ -99,7 +99,7 @@ def operations(data: dict[str, int]) -> list[Operation]:
         Operation("call queue: next call + release", next_call_and_release, callbacks),
         Operation(f"call queue: {CLERKS} clerks at once", ten_clerks.round, callbacks),
         Operation("call queue page (clerk)", queue_page_as_clerk, callbacks),
-        Operation("call screen (customer with history)", screen, callbacks),
+        Operation("call screen (long history)", screen, callbacks),
         Operation("callbacks: one day's generation", one_days_generation, callbacks),
         Operation(
             "daily jobs: nothing due (beat)",

@@ -98,7 +98,7 @@ def measure(client: Client, name: str, url, rows: int, method: str = "get") -> F
         median_ms=round(statistics.median(totals) * 1000, 2),
         p95_ms=round(p95 * 1000, 2),
         queries=counts.pop(),
-        sql_ratio=round(sum(totals) / sql, 2),
+        sql_ratio=round(sum(totals) / sql, 2) if sum(sql_totals) else 0.0,  # 0: no SQL here
         rows=rows,
     )
 

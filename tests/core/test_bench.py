@@ -75,7 +75,7 @@ OPERATIONS = [  # patterns: the card's name says how many visits the chosen card
     r"call queue: next call \+ release",
     "call queue: 10 clerks at once",
     r"call queue page \(clerk\)",
-    r"call screen \(customer with history\)",
+    r"call screen \(long history\)",
     "callbacks: one day's generation",
     r"daily jobs: nothing due \(beat\)",
     r"jobs page \(manager\)",
