@@ -24,8 +24,10 @@ in a fixed order): the same seed and moment give the same history.
 """
 
 import datetime as dt
+import io
 import random
 
+from django.db import connection
 from django.utils import timezone
 
 from apps.core.bulk import insert_many
@@ -276,7 +278,7 @@ def _chunk(run, rng, chunk, items, prebuilt, clerk, counts) -> None:
         if not escalate and age > OPEN_PROBLEM_DAYS:
             seconds.append(_second(callback, handled_on, today, clerk))
     _insert_calls(new_items, reasons, calls, items, clerk, counts)
-    insert_many(CallAnswer, answers)
+    _copy_answers(answers)
     insert_many(Problem, problems)
     with_problems = sorted({p["callback_id"] for p in problems})
     for start in range(0, len(with_problems), 500):
@@ -354,3 +356,34 @@ def _insert_calls(new_items, reasons, calls, items, clerk, counts) -> None:
     )
     counts["items"] += len(keys)
     counts["calls"] += len(call_keys)
+
+
+ANSWER_COLUMNS = ("callback_id", "version", "code", "department", "score", "yes", "text")
+
+
+def _copy_answers(rows: list[dict]) -> None:
+    """The answers, the demo's most numerous rows: COPY on PostgreSQL (about twice as fast
+    as multi-row INSERTs), insert_many elsewhere."""
+    if connection.vendor != "postgresql" or not rows:
+        insert_many(CallAnswer, rows)
+        return
+
+    null, flags = r"\N", {True: "t", False: "f", None: r"\N"}
+
+    def line(row: dict) -> str:
+        score, text = row.get("score"), row.get("text", "")
+        if text:
+            text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+        return (
+            f"{row['callback_id']}\t{row['version']}\t{row['code']}\t{row['department']}\t"
+            f"{null if score is None else score}\t{flags[row.get('yes')]}\t{text}\n"
+        )
+
+    data = "".join(map(line, rows))
+    table = connection.ops.quote_name(CallAnswer._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(CallAnswer._meta.get_field(c.removesuffix("_id")).column)
+        for c in ANSWER_COLUMNS
+    )
+    with connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", io.StringIO(data))
