@@ -107,6 +107,8 @@ def operations(data: dict[str, int]) -> list[Operation]:
             callbacks,
         ),
         Operation("jobs page (manager)", jobs_page_as_manager, callbacks),
+        # TODO(satisfaction): "satisfaction (month)" and "(year)" join here with the
+        # selector satisfaction(...) (written in another change), on the demo's answers.
     ]
 
 
