@@ -6,8 +6,10 @@ made), so today's queue holds what opens today and what is a day or two overdue.
 `seed_demo` through apps.core.seeding in `finish`, after the customers' segments (level 3
 takes the VIP customers' repairs).
 
-Until the call screen exists, a closed callback records only its end (done, or unreachable
-after three attempts), not the answers: those arrive with the questionnaire.
+A closed callback was done on its first day, or the next afternoon after a call nobody
+answered, or closed unreachable after three failed calls; demo_history then writes the
+calls, the questionnaires' answers and the problems they raised (handled or still open),
+and the second callbacks after the handled ones.
 """
 
 import datetime as dt
@@ -16,15 +18,17 @@ import zlib
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Subquery
+from django.utils import timezone
 
 from apps.core import daily_jobs
 from apps.core.calendar import add_months
 from apps.core.models import JobRun
 from apps.core.seeding import DemoRun
 
-from .models import Callback, CallItem
-from .services import callbacks_generate
+from . import demo_history
+from .models import CallAttempt, Callback, CallItem, CallOutcome, Problem
+from .services import call_queue_build, callbacks_generate
 
 LIVE_DAYS = 7  # the last days made by the daily job, as the ledger shows them
 OVERDUE_DAYS = 2  # callbacks due in the last days stay open: today's overdue ones
@@ -33,6 +37,9 @@ UNREACHABLE_EVERY = 20  # one callback in 20 ends unreachable (three failed atte
 # is a UTC time on the connection): when the demo's clerks close a callback.
 DONE_AT = dt.timedelta(hours=2)
 GAVE_UP_AT = dt.timedelta(hours=9)
+CALLED_AT = dt.time(10, 30)  # the live days' calls
+LATE_EVERY = 8  # one callback in 8 is not answered on its first day, reached on the next
+LATE_AT = dt.timedelta(days=1, hours=7, minutes=30)  # the next day at 15:30
 
 
 def finish(run: DemoRun) -> None:
@@ -57,14 +64,47 @@ def finish(run: DemoRun) -> None:
         trigger = JobRun.Trigger.SCHEDULE if back == 0 else JobRun.Trigger.CATCH_UP
         daily_jobs.job_run(job=generate, on=on, trigger=trigger)
         daily_jobs.job_run(job=build_queue, on=on, trigger=trigger)
-        # The day's calls were made (what counts against the weekly contact limit) …
-        if back:
-            CallItem.objects.filter(day=on).update(status=CallItem.Status.DONE, done_at=run.now)
-        # … and what they were about closed, except what is due today or a day or two ago.
+        # What the day's calls were about was closed, except what is due today or a day or
+        # two ago …
         _close(before=min(on, run.today - dt.timedelta(days=OVERDUE_DAYS)), clerk=clerk)
-    queue = CallItem.objects.filter(day=run.today).count()
+        # … and the day's calls were made (those about a callback still open were not).
+        if back:
+            _calls_made(on)
     run.log(f"  回访:{Callback.objects.count()} 条({time.perf_counter() - started:.1f} 秒)")
-    run.summary.append(f"{Callback.objects.count()} 条回访(今日回访队列 {queue} 位客户)")
+    started = time.perf_counter()
+    made = demo_history.history(run, clerk=clerk)
+    # A past day's item left waiting (one of its callbacks stayed open) that a call closing
+    # another of its callbacks was made on: called after all.
+    last_call = CallAttempt.objects.filter(item=OuterRef("pk")).order_by("-at").values("at")[:1]
+    CallItem.objects.filter(
+        day__lt=run.today, status=CallItem.Status.WAITING, attempts__isnull=False
+    ).update(status=CallItem.Status.DONE, outcome=CallOutcome.REACHED, done_at=Subquery(last_call))
+    # The second callbacks the problems' handling opened join today's queue.
+    call_queue_build(on=run.today)
+    run.log(
+        f"  回访记录:{made['calls']} 次拨打 · {made['answers']} 条答案 · "
+        f"{made['problems']} 个问题 · {made['seconds']} 条二次回访"
+        f"({time.perf_counter() - started:.1f} 秒)"
+    )
+    run.summary.append(lambda: summary(run))
+
+
+def summary(run: DemoRun) -> str:
+    """The closing line's callbacks (counted when printed: the complaints demo adds second
+    callbacks and today's queue items after this app's finish)."""
+    queue = CallItem.objects.filter(day=run.today).count()
+    problems = Problem.objects.count()
+    return f"{Callback.objects.count()} 条回访(今日回访队列 {queue} 位客户,{problems} 个回访问题)"
+
+
+def _calls_made(on: dt.date) -> None:
+    """Mark the queue items of `on` called (reached) when all their callbacks are closed;
+    the others were not reached that day (left waiting: no contact, so the customer is in
+    today's queue again, overdue)."""
+    at = timezone.make_aware(dt.datetime.combine(on, CALLED_AT))
+    CallItem.objects.filter(day=on).exclude(callbacks__status=Callback.Status.OPEN).update(
+        status=CallItem.Status.DONE, done_at=at, outcome=CallOutcome.REACHED
+    )
 
 
 def _close(*, before: dt.date, clerk) -> None:
@@ -84,10 +124,30 @@ def _close(*, before: dt.date, clerk) -> None:
         closed_at=ExpressionWrapper(F("due_on") + GAVE_UP_AT, output_field=DateTimeField()),
         last_attempt_at=ExpressionWrapper(F("due_on") + GAVE_UP_AT, output_field=DateTimeField()),
         closed_by=clerk,
+        outcome=CallOutcome.NO_ANSWER,
+    )
+    # One in LATE_EVERY was not answered on its first day (10:00) and reached the next
+    # afternoon: one failed attempt (history() writes the calls).
+    late = [
+        pk
+        for pk, vin, kind, due_on, opens_on in past.filter(due_on__gt=F("opens_on")).values_list(
+            "pk", "vehicle__vin", "kind", "due_on", "opens_on"
+        )
+        if zlib.crc32(f"{vin}{kind}{due_on}".encode()) % LATE_EVERY == 1
+    ]
+    reached_late = ExpressionWrapper(F("opens_on") + LATE_AT, output_field=DateTimeField())
+    past.filter(pk__in=late).update(
+        status=Callback.Status.DONE,
+        attempts=1,
+        closed_at=reached_late,
+        last_attempt_at=reached_late,
+        closed_by=clerk,
+        outcome=CallOutcome.REACHED,
     )
     past.update(  # the others (past reads the open ones again)
         status=Callback.Status.DONE,
         closed_at=ExpressionWrapper(F("opens_on") + DONE_AT, output_field=DateTimeField()),
         last_attempt_at=ExpressionWrapper(F("opens_on") + DONE_AT, output_field=DateTimeField()),
         closed_by=clerk,
+        outcome=CallOutcome.REACHED,
     )

@@ -3,10 +3,12 @@ at ten years of data. One line per operation; the same figures go to var/bench/l
 so that runs can be compared.
 
 Each app lists the operations on its own pages in `apps/<app>/bench.py` (found through
-apps.core.discovery, in INSTALLED_APPS order); both functions are optional:
+apps.core.discovery, in INSTALLED_APPS order); every function is optional:
 
 - ``data() -> dict[str, int]``: how much data the app holds, by noun ("customers": 50000);
   printed on the first line, and passed to every app's operations;
+- ``notes() -> list[str]``: lines printed after the table (figures that are no operation
+  of their own, e.g. the ten clerks' "next call" p95 and duplicates);
 - ``operations(data) -> list[Operation]``: a name (kept stable, so figures stay
   comparable), a URL built from values picked out of the seeded data, and the size of
   the data the page reads. For work that is no page of its own (rendering a PDF), the URL
@@ -96,7 +98,7 @@ def measure(client: Client, name: str, url, rows: int, method: str = "get") -> F
         median_ms=round(statistics.median(totals) * 1000, 2),
         p95_ms=round(p95 * 1000, 2),
         queries=counts.pop(),
-        sql_ratio=round(sum(totals) / sql, 2),
+        sql_ratio=round(sum(totals) / sql, 2) if sum(sql_totals) else 0.0,  # 0: no SQL here
         rows=rows,
     )
 
@@ -133,6 +135,10 @@ def run(*, out_dir, log=print) -> list[Figure]:
                 f"{figure.name:32} {figure.median_ms:10.2f} {figure.p95_ms:8.2f}"
                 f" {figure.queries:8d} {figure.sql_ratio:10.2f} {figure.rows:9d}"
             )
+    for module in modules:
+        if hasattr(module, "notes"):
+            for line in module.notes():
+                log(line)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "latest.json").write_text(
         json.dumps([asdict(f) for f in figures], ensure_ascii=False, indent=2)

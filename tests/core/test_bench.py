@@ -73,10 +73,15 @@ OPERATIONS = [  # patterns: the card's name says how many visits the chosen card
     "job board",
     "job board refresh",
     r"call queue: next call \+ release",
+    "call queue: 10 clerks at once",
     r"call queue page \(clerk\)",
+    r"call screen \(long history\)",
     "callbacks: one day's generation",
     r"daily jobs: nothing due \(beat\)",
     r"jobs page \(manager\)",
+    "complaint list",
+    r"complaint list \(open, category\)",
+    "complaint page",
     r"home \(advisor\)",
 ]
 
@@ -107,14 +112,20 @@ def test_bench_seeds_an_empty_database_then_measures_every_operation(small_bench
     assert re.fullmatch(
         rf"data: {SMALL} customers · \d+ vehicles · \d+ work orders · \d+ lines"
         r" · \d+ appointments · \d+ targets · \d+ parts · \d+ stock movements"
-        r" · \d+ warranty claims · \d+ jobs · \d+ callbacks",
+        r" · \d+ warranty claims · \d+ jobs · \d+ callbacks · \d+ complaints",
         lines[seeded + 1],
     )
     assert lines[seeded + 2].split() == [
         "operation", "median", "ms", "p95", "ms", "queries", "total/SQL", "rows",
     ]  # fmt: skip
-    measured = lines[seeded + 3 :]
+    measured = lines[seeded + 3 : -1]
     assert len(measured) == len(OPERATIONS)
+    # The ten clerks' figures after the table: every round gave each item to one clerk.
+    assert re.fullmatch(
+        r"call queue, 10 clerks at once: \d+ next calls \(\d+ given\), p95 [\d.]+ ms,"
+        r" 0 duplicates",
+        lines[-1],
+    ), lines[-1]
     for line, name in zip(measured, OPERATIONS, strict=True):
         assert re.fullmatch(rf"{name} +[\d.]+ +[\d.]+ +\d+ +[\d.]+ +\d+", line), line
     figures = json.loads((small_bench / "bench" / "latest.json").read_text())

@@ -19,7 +19,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.appointments.models import AppointmentSlot
-from apps.callbacks.models import Callback, CallItem
+from apps.callbacks.models import CallAnswer, CallAttempt, Callback, CallItem, Problem
+from apps.complaints.models import Channel, Complaint, ComplaintStep
+from apps.complaints.selectors import overdue_q
 from apps.core import seeding
 from apps.core.calendar import day_start
 from apps.core.discovery import app_modules
@@ -77,6 +79,7 @@ def test_every_app_with_demo_data_has_its_own_module_run_lower_layers_first():
         "apps.warranty.demo",
         "apps.workshop.demo",
         "apps.callbacks.demo",
+        "apps.complaints.demo",
     ]
     assert [module.__name__ for module in app_modules("bench")] == [
         "apps.customers.bench",
@@ -86,6 +89,7 @@ def test_every_app_with_demo_data_has_its_own_module_run_lower_layers_first():
         "apps.warranty.bench",
         "apps.workshop.bench",
         "apps.callbacks.bench",
+        "apps.complaints.bench",
         "apps.dashboard.bench",
     ]
 
@@ -151,6 +155,21 @@ def _fingerprint() -> dict:
         "callbacks": sorted(
             Callback.objects.values_list(
                 "kind", "vehicle__vin", "opens_on", "due_on", "status", "closed_at"
+            )
+        ),
+        "answers": sorted(
+            CallAnswer.objects.values_list(
+                "callback__kind", "callback__vehicle__vin", "callback__due_on", "code", "score"
+            )
+        ),
+        "problems": sorted(
+            Problem.objects.values_list(
+                "callback__vehicle__vin", "question", "score", "status", "handled_at"
+            )
+        ),
+        "complaints": list(
+            Complaint.objects.order_by("number").values_list(
+                "number", "customer__mobile", "channel", "status", "received_at", "closed_at"
             )
         ),
         "stock": list(
@@ -289,13 +308,22 @@ def test_seed_demo_prints_its_progress_the_totals_and_the_logins(small_demo):
     stock_line = (
         r"  配件库存 · \d+ 个扩展目录配件 · \d+ 条历史流水 · \d+ 张待到货请购单\([\d.]+ 秒\)"
     )
-    for pattern in (rf"  回访:{callbacks} 条\([\d.]+ 秒\)", stock_line):
+    history_line = (
+        rf"  回访记录:\d+ 次拨打 · \d+ 条答案 · "  # (the complaints' second callbacks come after)
+        rf"{Problem.objects.count()} 个问题 · \d+ 条二次回访\([\d.]+ 秒\)"
+    )
+    complaints_line = (
+        rf"  投诉:{Complaint.objects.count()} 件\(来自回访 \d+ 件,未结案 \d+ 件\)\([\d.]+ 秒\)"
+    )
+    for pattern in (r"  回访:\d+ 条\([\d.]+ 秒\)", history_line, complaints_line, stock_line):
         assert sum(bool(re.fullmatch(pattern, line)) for line in progress) == 1, (pattern, progress)
     summary = lines[-2]
     assert summary.startswith(
         f"完成:{counts[0]} 位客户,{counts[1]} 辆车,{counts[2]} 张工单,{counts[3]} 行明细,"
     )
-    assert f"{callbacks} 条回访(今日回访队列 {queue} 位客户)" in summary
+    problems = Problem.objects.count()
+    assert f"{callbacks} 条回访(今日回访队列 {queue} 位客户,{problems} 个回访问题)" in summary
+    assert f"{Complaint.objects.count()} 件投诉" in summary
     assert f"{movements} 条库存流水" in summary
     assert lines[-1] == "演示账号:角色代码即用户名,密码 demo1234"
     logins = get_user_model().objects.filter(username__in=["advisor", "technician", "admin"])
@@ -307,9 +335,8 @@ def test_seed_demo_prints_its_progress_the_totals_and_the_logins(small_demo):
 def test_seed_demo_if_empty_keeps_an_existing_demo_and_only_checks_the_logins(small_demo):
     call_command("seed_demo", years=1, seed=3, stdout=io.StringIO())
     before = _fingerprint()
-    # A login lost (one no demo data names: the complaints desk has none yet) and one taken
-    # out of its role.
-    get_user_model().objects.filter(username="complaint").delete()
+    # A login lost (one no demo data names) and one taken out of its role.
+    get_user_model().objects.filter(username="admin").delete()
     get_user_model().objects.get(username="qc").groups.clear()
     out = io.StringIO()
 
@@ -321,4 +348,84 @@ def test_seed_demo_if_empty_keeps_an_existing_demo_and_only_checks_the_logins(sm
     ]
     assert _fingerprint() == before
     assert get_user_model().objects.get(username="qc").groups.get().name == "qc"
-    assert get_user_model().objects.get(username="complaint").groups.get().name == "complaint"
+    assert get_user_model().objects.get(username="admin").groups.get().name == "admin"
+
+
+@time_machine.travel(LOADED_AT, tick=False)
+def test_the_care_loop_of_the_demo_is_consistent(small_demo):
+    _seed(years=2)
+    now, today = timezone.now(), timezone.localdate()
+
+    # Every reached callback has its questionnaire's answers; an unreachable one three
+    # failed calls and no answers; the paint is asked only after body or paint work.
+    reached = Callback.objects.filter(status="done", outcome="reached")
+    assert reached.exists()
+    assert not reached.filter(answers__isnull=True).exists()
+    unreachable = Callback.objects.filter(status="unreachable")
+    assert unreachable.exists()
+    assert not unreachable.filter(answers__isnull=False).exists()
+    assert {c.call_attempts.count() for c in unreachable} == {3}
+    assert (
+        not CallAnswer.objects.filter(code="quality_paint")
+        .exclude(callback__work_order__kind="accident")
+        .exists()
+    )
+    # Most scores are 4 or 5; some are 3 or below, and each of those is a problem.
+    scores = CallAnswer.objects.filter(score__isnull=False)
+    assert 0.9 <= scores.filter(score__gte=4).count() / scores.count() <= 0.97
+    low = set(scores.filter(score__lte=3).values_list("callback_id", "code"))
+    assert low == set(Problem.objects.exclude(question="").values_list("callback_id", "question"))
+    assert set(Callback.objects.filter(is_problem=True).values_list("pk", flat=True)) == set(
+        Problem.objects.values_list("callback_id", flat=True)
+    )
+    assert CallAnswer.objects.filter(code="words").exclude(text="").exists()
+    # Problems: the recent ones open, the others handled with the quick-handling form (and
+    # followed by a second callback) or escalated to a complaint of that callback.
+    assert Problem.objects.filter(status="open").exists()
+    closed = Problem.objects.filter(status="closed")
+    assert closed.exists()
+    assert not closed.filter(action="").exists()
+    assert not closed.filter(handled_at__isnull=True).exists()
+    assert not closed.exclude(callback__followups__kind="second").exists()
+    escalated = Problem.objects.filter(status="escalated")
+    assert escalated.exists()
+    for problem in escalated:
+        complaint = Complaint.objects.get(pk=problem.complaint_id)
+        assert complaint.source_callback_id == problem.callback_id
+    # Complaints: every channel and state; each step starts where the last one ended; the
+    # closed ones were closed by a satisfied second callback or by the manager with a reason.
+    complaints = Complaint.objects.all()
+    assert set(complaints.values_list("channel", flat=True)) >= set(Channel.values) - {"other"}
+    assert set(complaints.values_list("status", flat=True)) == set(Complaint.Status.values)
+    assert not complaints.filter(channel="maker", maker_deadline__isnull=True).exists()
+    assert complaints.filter(overdue_q(today)).exists()
+    for complaint in complaints.prefetch_related("steps"):
+        steps = list(complaint.steps.all())
+        assert steps[0].transition == "receive"
+        for before, after in zip(steps, steps[1:], strict=False):
+            assert after.from_status == before.to_status, complaint.number
+            assert after.at >= before.at
+        assert steps[-1].to_status == complaint.status
+        if complaint.status == "closed":
+            assert steps[-1].transition in ("second_satisfied", "manager_close")
+            assert complaint.evaluation and complaint.closed_at
+            if complaint.closed_by_manager:
+                assert steps[-1].note
+            elif complaint.source_callback_id:
+                second = complaint.second_callback
+                assert second.status == "done" and second.answers.exists()
+        if complaint.status == "invalid":
+            assert steps[-1].transition == "judge_invalid" and complaint.invalid_reason
+    # Today's queue for the clerks: some calls due or overdue; nothing after now.
+    todays = CallItem.objects.filter(day=today)
+    assert todays.filter(due_on__lte=today).exists()
+    for model, field in [
+        (CallAttempt, "at"),
+        (Problem, "handled_at"),
+        (ComplaintStep, "at"),
+        (Complaint, "received_at"),
+        (Complaint, "closed_at"),
+        (Callback, "closed_at"),
+    ]:
+        last = model.objects.aggregate(last=Max(field))["last"]
+        assert last is None or last <= now, f"{model.__name__}.{field}"
