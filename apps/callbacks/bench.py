@@ -1,7 +1,8 @@
 """The callbacks' figures in `make bench` (apps.core.benchmark): one day's generation at
 ten years of data, the beat task's run when nothing is due, the managers' jobs page, the
 call queue ("next call" claimed and given back, by one clerk and by ten at once; the
-clerk's page) and the call screen of a customer with a long history.
+clerk's page), the call screen of a customer with a long history, and the manager's
+satisfaction page of a month and of a whole year.
 
 Ten clerks at once: each run is one round of CLERKS threads (each thread its own database
 connection, as ten gunicorn workers) pressing "next call" together (a barrier), then giving
@@ -84,6 +85,19 @@ def operations(data: dict[str, int]) -> list[Operation]:
         if item is not None:  # (a small demo's queue may be empty today)
             call_release(item=item, by=clerk_user)
 
+    satisfaction_url = reverse("callbacks:satisfaction")
+
+    def satisfaction_page(query: str):
+        """The manager's 满意度统计 of a period: each department's rate and the trend of
+        the 12 months before its end."""
+
+        def get() -> None:
+            status = manager.get(satisfaction_url + query).status_code
+            if status != 200:
+                raise RuntimeError(f"satisfaction page answered {status}")
+
+        return get
+
     def queue_page_as_clerk() -> None:
         status = clerk.get(queue_page).status_code
         if status != 200:
@@ -107,8 +121,12 @@ def operations(data: dict[str, int]) -> list[Operation]:
             callbacks,
         ),
         Operation("jobs page (manager)", jobs_page_as_manager, callbacks),
-        # TODO(satisfaction): "satisfaction (month)" and "(year)" join here with the
-        # selector satisfaction(...) (written in another change), on the demo's answers.
+        Operation("satisfaction (month)", satisfaction_page(""), callbacks),
+        Operation(
+            "satisfaction (year)",
+            satisfaction_page(f"?period=pick_year&year={today.year - 1}"),
+            callbacks,
+        ),
     ]
 
 

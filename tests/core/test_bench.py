@@ -79,6 +79,8 @@ OPERATIONS = [  # patterns: the card's name says how many visits the chosen card
     "callbacks: one day's generation",
     r"daily jobs: nothing due \(beat\)",
     r"jobs page \(manager\)",
+    r"satisfaction \(month\)",
+    r"satisfaction \(year\)",
     "complaint list",
     r"complaint list \(open, category\)",
     "complaint page",
