@@ -25,6 +25,15 @@ from .models import (
 )
 
 
+def customers_with_mobile(mobile: str, *, name: str = "", limit: int = 5) -> list[Customer]:
+    """The customers whose mobile is `mobile` (normalized), narrowed to `name` when given: a
+    family shares a phone (customer_mobile_name_unique, mobile first). One query."""
+    rows = Customer.objects.filter(mobile=mobile)
+    if name:
+        rows = rows.filter(name=name)
+    return list(rows.order_by("id")[:limit])
+
+
 def archive_stats() -> dict:
     month_start = day_start(timezone.localdate().replace(day=1))
     return {

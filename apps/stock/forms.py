@@ -9,6 +9,8 @@ from django.forms import formset_factory
 
 from apps.core.form_messages import OwnMessagesMixin
 from apps.core.text import normalize_text
+from apps.customers.selectors import customers_with_mobile
+from apps.customers.validators import normalize_mobile
 from apps.parts.models import Part
 from apps.parts.services import normalize_part_number
 
@@ -253,7 +255,13 @@ class SellerField(forms.ModelChoiceField):
 
 class CounterSaleForm(OwnMessagesMixin, forms.Form):
     seller = SellerField(label="销售人", queryset=get_user_model().objects.none())
-    customer_name = forms.CharField(label="客户(选填)", required=False, max_length=60)
+    customer_mobile = forms.CharField(
+        label="客户手机(选填,建档客户)",
+        required=False,
+        max_length=24,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    customer_name = forms.CharField(label="客户姓名(选填)", required=False, max_length=60)
     paid_amount = forms.CharField(
         label="实收金额(元,留空为应收金额)",
         required=False,
@@ -269,6 +277,30 @@ class CounterSaleForm(OwnMessagesMixin, forms.Form):
 
     def clean_customer_name(self):
         return normalize_text(self.cleaned_data["customer_name"])
+
+    def clean_customer_mobile(self):
+        text = normalize_text(self.cleaned_data["customer_mobile"])
+        return normalize_mobile(text) if text else ""
+
+    def clean(self):
+        """A mobile names the archive's customer (with the name, when a family shares the
+        phone); without one the sale is a walk-in's (散客) under the name typed, if any."""
+        cleaned = super().clean()
+        mobile = cleaned.get("customer_mobile")
+        cleaned["customer"] = None
+        if not mobile:
+            return cleaned
+        name = cleaned.get("customer_name", "")
+        found = customers_with_mobile(mobile, name=name)
+        if not found:
+            who = f"手机号 {mobile}、姓名 {name}" if name else f"手机号 {mobile}"
+            self.add_error("customer_mobile", f"没有{who}的客户档案;散客请只填姓名,不填手机。")
+        elif len(found) > 1:
+            names = "、".join(customer.name for customer in found)
+            self.add_error("customer_name", f"该手机号有多位客户({names}),请填写客户姓名以区分。")
+        else:
+            cleaned["customer"] = found[0]
+        return cleaned
 
     def clean_paid_amount(self):
         text = normalize_text(self.cleaned_data["paid_amount"])

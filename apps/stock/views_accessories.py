@@ -71,7 +71,8 @@ def counter_sale_create(request):
                     seller=data["seller"],
                     lines=chosen,
                     by=request.user,
-                    customer_name=data["customer_name"],
+                    customer=data["customer"],
+                    customer_name="" if data["customer"] else data["customer_name"],
                     paid_amount=data["paid_amount"],
                     note=data["note"],
                 )

@@ -33,6 +33,7 @@ from apps.workorders import services as work_order_services
 from apps.workorders.models import Payer, Payment, WorkOrder
 from tests.factories.clock import SHANGHAI
 from tests.factories.core import rules_in_cache
+from tests.factories.customers import CustomerFactory
 from tests.factories.parts import PartFactory
 from tests.factories.stock import receive, seller
 from tests.factories.workorders import flow_user, order_in_state
@@ -369,6 +370,57 @@ def test_the_counter_sale_page_sells_and_shows_chinese_errors(shop, client):
     with time_machine.travel(_at(11, 20), tick=False):
         listing = client.get(reverse("stock:counter_sale_list"), {"month": "2026-11"})
     assert sale.number in listing.content.decode()
+
+
+def _counter_post(shop, **fields) -> dict:
+    return {
+        "seller": shop["clerk"].pk,
+        "customer_mobile": "",
+        "customer_name": "",
+        "paid_amount": "",
+        "note": "",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-part_number": shop["mats"].number,
+        "lines-0-quantity": "1",
+        "lines-0-discount_percent": "",
+        **fields,
+    }
+
+
+def test_a_counter_sale_names_the_archive_customer_by_mobile_typed_any_way(shop, client):
+    father = CustomerFactory(name="陈大文", mobile="13812345678")
+    CustomerFactory(name="陈小文", mobile="13812345678")  # the family's one phone
+    client.force_login(shop["clerk"])
+    url = reverse("stock:counter_sale_create")
+
+    with time_machine.travel(_at(11, 6), tick=False):
+        unknown = client.post(url, _counter_post(shop, customer_mobile="139 0000 0000"))
+        family = client.post(url, _counter_post(shop, customer_mobile="+86 138 1234 5678"))
+        sold = client.post(
+            url,
+            _counter_post(shop, customer_mobile="１３８-１２３４-５６７８", customer_name="陈大文"),
+        )
+
+    assert unknown.status_code == 422
+    assert "没有手机号 13900000000的客户档案" in unknown.content.decode()
+    assert family.status_code == 422
+    assert "该手机号有多位客户(陈大文、陈小文)" in family.content.decode()
+    assert sold.status_code == 302
+    sale = CounterSale.objects.get()
+    assert (sale.customer, sale.customer_name) == (father, "")
+
+
+def test_a_walk_in_counter_sale_keeps_the_name_typed(shop, client):
+    client.force_login(shop["clerk"])
+    with time_machine.travel(_at(11, 6), tick=False):
+        sold = client.post(
+            reverse("stock:counter_sale_create"), _counter_post(shop, customer_name="路过的王先生")
+        )
+
+    assert sold.status_code == 302
+    sale = CounterSale.objects.get()
+    assert (sale.customer, sale.customer_name) == (None, "路过的王先生")
 
 
 # --- the page and the Excel file ---------------------------------------------------------------
