@@ -38,7 +38,7 @@ from apps.customers.models import Customer
 from apps.workorders.models import WorkOrder
 from tests.core.test_csp_templates import _problems as inline_code_problems
 from tests.factories.accounts import UserFactory
-from tests.factories.callbacks import delivered_order, new_car_sale
+from tests.factories.callbacks import ALL_FIVES, delivered_order, new_car_sale
 from tests.factories.clock import local_datetime
 from tests.factories.customers import CustomerFactory, VehicleFactory
 
@@ -46,18 +46,6 @@ pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 3, 11)  # a Wednesday
 NOW = local_datetime(TODAY, 10)
 SEVENTH = dt.date(2026, 3, 7)
-SCORED_3DC = (
-    "speed_reception",
-    "speed_work",
-    "speed_checkout",
-    "price",
-    "advisor",
-    "quality_repair",
-    "quality_wash",
-    "visit",
-    "overall",
-)
-ALL_FIVES = dict.fromkeys(SCORED_3DC, 5)
 
 
 def at(hour: int, minute: int = 0, on: dt.date = TODAY) -> dt.datetime:

@@ -14,7 +14,7 @@ from apps.callbacks.satisfaction import percent, satisfaction, satisfaction_tren
 from apps.callbacks.services import call_next, call_queue_build, call_record, callbacks_generate
 from apps.workorders.models import WorkOrder
 from tests.factories.accounts import UserFactory
-from tests.factories.callbacks import answered, delivered_order, new_car_sale
+from tests.factories.callbacks import ALL_FIVES, answered, delivered_order, new_car_sale
 from tests.factories.clock import SHANGHAI, local_datetime
 from tests.factories.customers import CustomerFactory, VehicleFactory
 from tests.pages import html
@@ -138,20 +138,7 @@ def test_questions_not_asked_and_answers_without_a_score_count_nowhere():
     callbacks_generate(first=dt.date(2026, 3, 1), last=dt.date(2026, 3, 11))
     call_queue_build(on=dt.date(2026, 3, 11))
     clerk = UserFactory()
-    fives = dict.fromkeys(
-        (
-            "speed_reception",
-            "speed_work",
-            "speed_checkout",
-            "price",
-            "advisor",
-            "quality_repair",
-            "quality_wash",
-            "visit",
-            "overall",
-        ),
-        5,
-    )
+    fives = dict(ALL_FIVES)
     for _customer in range(2):
         item = call_next(by=clerk)
         callback = item.callbacks.get()

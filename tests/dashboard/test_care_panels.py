@@ -15,7 +15,7 @@ from apps.callbacks.services import call_next, call_queue_build, call_record, ca
 from apps.complaints.models import Complaint
 from apps.dashboard.views import care_panel
 from tests.factories.accounts import UserFactory
-from tests.factories.callbacks import answered, delivered_order
+from tests.factories.callbacks import ALL_FIVES, answered, delivered_order
 from tests.factories.clock import local_datetime
 from tests.factories.complaints import callback_3dc, complaint_in_state
 from tests.factories.customers import CustomerFactory, VehicleFactory
@@ -40,22 +40,7 @@ def call(clerk, outcome: str, minutes: int) -> None:
     answers = {}
     if outcome == "reached":
         callback = item.callbacks.get()
-        answers = {
-            callback.pk: dict.fromkeys(
-                (
-                    "speed_reception",
-                    "speed_work",
-                    "speed_checkout",
-                    "price",
-                    "advisor",
-                    "quality_repair",
-                    "quality_wash",
-                    "visit",
-                    "overall",
-                ),
-                5,
-            )
-        }
+        answers = {callback.pk: dict(ALL_FIVES)}
     call_record(item=item, by=clerk, outcome=outcome, answers=answers, now=now)
 
 

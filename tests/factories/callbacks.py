@@ -16,6 +16,20 @@ from tests.factories.clock import local_datetime
 from tests.factories.customers import SalesFileFactory, VehicleFactory
 from tests.factories.workorders import WorkOrderFactory
 
+# The 3DC questions scored for an ordinary visit (no paint work), and a customer happy with all.
+SCORED_3DC = (
+    "speed_reception",
+    "speed_work",
+    "speed_checkout",
+    "price",
+    "advisor",
+    "quality_repair",
+    "quality_wash",
+    "visit",
+    "overall",
+)
+ALL_FIVES = dict.fromkeys(SCORED_3DC, 5)
+
 
 def delivered_order(
     on: dt.date, *, hour: int = 15, vehicle=None, total: str = "600.00", **fields
