@@ -104,5 +104,6 @@ class PeriodForm(OwnMessagesMixin, forms.Form):
         data = self.cleaned_data
         if data["period"] == "custom":
             start, end = data["start"], data["end"]
-            return Period(start, end, f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}")
+            # Labelled by the preset's name: the pages show the dates after the label.
+            return Period(start, end, dict(PRESETS)["custom"])
         return preset_period(data["period"], today=self.today)

@@ -265,4 +265,16 @@ def test_the_care_loop_from_the_first_call_to_the_closed_complaint(
         expect(chief.locator("#stats-department tr", has_text="维修车间")).to_contain_text("1")
         expect(chief.locator("#stats-cause")).to_contain_text("排气管吊胶老化")
         _shot(chief, "12-manager-stats")
+        # Satisfaction of the two days (DOMAIN §5): 车间 scored speed of work and repair
+        # quality on three 3DC calls — 5/5, 4/2, 5/5 — five of six 4 or 5: 83.3 %.
+        _open_menu(chief, "档案", "满意度统计")
+        selector = chief.locator("#period-selector")
+        selector.get_by_label("期间").select_option(label="自定义")
+        selector.get_by_label("开始日期").fill(f"{monday:%Y-%m-%d}")
+        selector.get_by_label("结束日期").fill(f"{tuesday:%Y-%m-%d}")
+        selector.get_by_role("button", name="查看").click()
+        workshop = chief.locator("#satisfaction-table tr[data-department='workshop']")
+        expect(workshop).to_contain_text("83.3%")
+        expect(workshop.locator("td").nth(1)).to_have_text("6")
+        _shot(chief, "13-manager-satisfaction")
     assert Complaint.objects.get().status == Complaint.Status.CLOSED
