@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.http import require_perm
 from apps.workorders.models import WorkOrder, WorkOrderLine
@@ -116,10 +116,7 @@ def _board(request, *, failed: Failed | None = None, status: int = 200):
             "dispatched": dispatched,
             "pages": pages,
             "technicians": technicians,
-            "bay_options": OptionRows(
-                (bay.pk, str(bay) + (f" · {bay.skill}" if bay.skill_id else ""), False)
-                for bay in bays
-            ),
+            "bay_options": _bay_options(bays),
             "skill_options": OptionRows((skill.pk, skill.name, False) for skill in skills),
             "failed": failed,
             "now": now,
@@ -203,12 +200,30 @@ def _by_pk(rows, pk):
     return next((row for row in rows if row.pk == pk), None)
 
 
-@require_POST
+def _bay_options(bays) -> OptionRows:
+    return OptionRows(
+        (bay.pk, str(bay) + (f" · {bay.skill}" if bay.skill_id else ""), False) for bay in bays
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @require_perm(DISPATCH)
 def job_reassign(request, pk):
+    """GET: the job's reassign form (the board reads it when the job's row opens, so a
+    busy board does not render a technician list per job); POST: reassign."""
     job = get_object_or_404(Job.objects.select_related("work_order", "skill"), pk=pk)
     technicians = selectors_dispatch.dispatch_technicians(now=timezone.now())
     bays = selectors_dispatch.dispatch_bays()
+    if request.method == "GET":
+        job.reassign_key = f"reassign-{job.pk}"
+        job.technician_options = _option_rows(
+            selectors_dispatch.technician_choices(technicians, job.skill)
+        )
+        return render(
+            request,
+            "workshop/partials/job_reassign_form.html",
+            {"job": job, "bay_options": _bay_options(bays), "failed": None},
+        )
     form = ReassignForm(request.POST, technicians=technicians, bays=bays)
     failed = Failed(
         key=f"reassign-{job.pk}",

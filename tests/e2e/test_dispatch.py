@@ -147,6 +147,23 @@ def test_the_supervisor_dispatches_by_skill_and_the_job_board_shows_it_without_a
     board.wait_for_timeout(12_000)
     assert len(body_requests) == asked
 
+    # 改派 on the board: the row reads its form when opened (technicians with their load)
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.ASSIGNED, pause_reason="")
+    desk.reload()
+    desk.locator(f"#job-{job.pk}").get_by_role("button", name="改派").click()
+    move = desk.locator(f"#reassign-{job.pk}")
+    expect(move.get_by_label("改派给").locator("option")).to_have_count(2)
+    move.get_by_label("改派给").select_option(str(painter.pk))
+    move.get_by_label("改派原因").fill("张师傅临时外出")
+    move.get_by_role("button", name="确认改派").click()
+    move = desk.locator(f"#reassign-{job.pk}")
+    expect(move.get_by_role("alert")).to_contain_text("技师徐春生没有“机修”技能。")
+    move.get_by_label("技能不符,仍然派工").check()
+    move.get_by_role("button", name="确认改派").click()
+    expect(desk.get_by_role("alert").first).to_contain_text(f"已改派:{order.number} → 徐春生")
+    job.refresh_from_db()
+    assert job.technician_id == painter.pk
+
 
 def test_a_line_typed_by_hand_can_be_given_a_skill_on_the_board(
     live_server, new_page, role_user, log_in, floor

@@ -317,6 +317,30 @@ def test_the_supervisor_reassigns_a_job_on_the_board_with_a_reason(role_client):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_the_board_reads_a_jobs_reassign_form_when_its_row_opens(role_client):
+    order, job = dispatched_order()
+    other = TechnicianFactory()
+    client = role_client("supervisor")
+    url = reverse("workshop:job_reassign", args=[job.pk])
+
+    board = client.get(reverse("workshop:dispatch_board")).content.decode()
+    form = client.get(url, headers={"HX-Request": "true"})
+
+    # The board holds a placeholder that htmx fills once the row is shown ...
+    assert f'hx-get="{url}"' in board and 'hx-trigger="intersect once"' in board
+    assert f'id="reassign-technician-{job.pk}"' not in board
+    # ... with the form: the technicians on duty (the job's own selected) and the bays.
+    body = form.content.decode()
+    assert form.status_code == 200
+    assert f'id="reassign-technician-{job.pk}"' in body
+    assert f'<option value="{job.technician_id}" selected' in body
+    assert f'<option value="{other.pk}"' in body
+    assert '<option value="">不指定工位</option>' in body
+    assert "&lt;option" not in body  # rendered, not escaped text (a bug this test found)
+    assert role_client("advisor").get(url).status_code == 403
+
+
+@time_machine.travel(NOW, tick=False)
 def test_the_supervisor_takes_back_a_dispatched_order_with_a_reason(role_client):
     order, job = dispatched_order()
     client = role_client("supervisor")

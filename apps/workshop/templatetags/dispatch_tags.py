@@ -29,7 +29,7 @@ def options(rows, failed=None, key: str = "", name: str = "", default=None, empt
 
 
 def _options(rows, selected, empty: str):
-    first = format_html('<option value="">{}</option>', empty) if empty else ""
+    first = format_html('<option value="">{}</option>', empty) if empty else SafeString()
     rest = format_html_join(
         "",
         '<option value="{}"{}{}>{}</option>',
