@@ -36,6 +36,7 @@ from apps.workorders.models import WorkOrder
 
 from .models import CallAnswer, CallAttempt, Callback, CallItem, CallOutcome, Problem
 from .questionnaires import BODY_PAINT, CURRENT, SCORE, WORDS, YES_NO
+from .satisfaction import satisfaction_rebuild
 from .services import PROBLEM_SCORE, SERIOUS_SCORE
 
 CHUNK = 5000  # callbacks per round of inserts
@@ -287,6 +288,7 @@ def _chunk(run, rng, chunk, items, prebuilt, clerk, counts) -> None:
     counts["answers"] += len(answers)
     counts["problems"] += len(problems)
     counts["seconds"] += len(seconds)
+    satisfaction_rebuild()  # the answers went in without the service: sum them once
 
 
 def _second(callback: dict, resolved_on: dt.date, today: dt.date, clerk) -> dict:

@@ -409,6 +409,31 @@ class CallAnswer(models.Model):
         return f"{self.callback_id} · {self.code}"
 
 
+class SatisfactionDay(models.Model):
+    """The scored answers of one day (the local date the callbacks were reached), per kind
+    of callback and department: how many, and how many were 4 or 5. Kept by the service
+    that records answers (in its transaction) and rebuilt from the answers by
+    `satisfaction.satisfaction_rebuild` (the demo's bulk history, a check): the
+    satisfaction pages sum a few hundred of these rows instead of a year's answers."""
+
+    day = models.DateField("回访日期")
+    kind = models.CharField("回访类型", max_length=12)
+    department = models.CharField("部门", max_length=12)
+    answers = models.PositiveIntegerField("评分答案", default=0)
+    satisfied = models.PositiveIntegerField("满意(4-5 分)", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "每日满意度汇总"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "kind", "department"], name="satisfactionday_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} · {self.kind} · {self.department}"
+
+
 class Department(models.TextChoices):
     """Who answers for a questionnaire item or a problem (DOMAIN.md §5)."""
 

@@ -43,6 +43,7 @@ from .models import (
     Problem,
 )
 from .questionnaires import SCORE, WORDS, YES_NO, questionnaire_for, visit_conditions
+from .satisfaction import satisfaction_add
 
 Kind = Callback.Kind
 INSERT_BATCH = 2000  # rows per INSERT statement
@@ -653,7 +654,9 @@ def _apply_outcome(callback, attempt, rules, answers, complaints) -> None:
     now, outcome = attempt.at, attempt.outcome
     closed = {"closed_at": now, "closed_by": attempt.by, "outcome": outcome}
     if outcome == CallOutcome.REACHED:
-        _record_answers(callback, answers.get(callback.pk, {}), complaints.get(callback.pk))
+        _record_answers(
+            callback, answers.get(callback.pk, {}), complaints.get(callback.pk), now=now
+        )
         _set(callback, status=Callback.Status.DONE, note=attempt.note, **closed)
     elif outcome in FAILED_OUTCOMES:
         first_today = callback.last_attempt_at is None or timezone.localdate(
@@ -679,9 +682,12 @@ def _set(callback: Callback, **changes) -> None:
     callback.save(update_fields=[*changes, "updated_at"])
 
 
-def _record_answers(callback: Callback, given: dict, stated: StatedComplaint | None) -> None:
-    """Check the answers against the callback's questionnaire, store them with its version,
-    and open a problem for each score ≤ 3 and for a stated complaint."""
+def _record_answers(
+    callback: Callback, given: dict, stated: StatedComplaint | None, *, now: dt.datetime
+) -> None:
+    """Check the answers against the callback's questionnaire, store them with its version
+    (and count them into the day's satisfaction sums), and open a problem for each score
+    ≤ 3 and for a stated complaint."""
     questionnaire = questionnaire_for(callback)
     rows, problems = [], []
     for question in questionnaire.questions_for(visit_conditions(callback)):
@@ -727,6 +733,7 @@ def _record_answers(callback: Callback, given: dict, stated: StatedComplaint | N
             )
         )
     CallAnswer.objects.bulk_create(rows)
+    satisfaction_add(callback=callback, answers=rows, day=timezone.localdate(now))
     for problem in problems:
         problem.callback, problem.customer_id = callback, callback.customer_id
         if words and problem.question:

@@ -3,14 +3,22 @@
 满意度统计 page (managers and the customer-service supervisor) with its period form."""
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 from django.urls import reverse
 
-from apps.callbacks.models import Callback
-from apps.callbacks.satisfaction import percent, satisfaction, satisfaction_trend
+from apps.callbacks.models import CallAnswer, Callback, SatisfactionDay
+from apps.callbacks.satisfaction import (
+    percent,
+    satisfaction,
+    satisfaction_add,
+    satisfaction_rebuild,
+    satisfaction_trend,
+)
 from apps.callbacks.services import call_next, call_queue_build, call_record, callbacks_generate
 from apps.workorders.models import WorkOrder
 from tests.factories.accounts import UserFactory
@@ -311,3 +319,56 @@ def test_the_page_runs_the_same_queries_with_few_or_many_answers(
         )
     with django_assert_num_queries(PAGE_QUERIES + 2):
         client.get(PAGE)
+
+
+@time_machine.travel(local_datetime(dt.date(2026, 3, 11), 10), tick=False)
+def test_the_daily_sums_rebuilt_from_the_answers_equal_those_the_calls_kept():
+    for _customer in range(3):
+        delivered_order(dt.date(2026, 3, 7), vehicle=VehicleFactory(owner=CustomerFactory()))
+    callbacks_generate(first=dt.date(2026, 3, 1), last=dt.date(2026, 3, 11))
+    call_queue_build(on=dt.date(2026, 3, 11))
+    clerk = UserFactory()
+    for score in (5, 3, 4):
+        item = call_next(by=clerk)
+        answers = {**ALL_FIVES, "quality_repair": score}
+        call_record(
+            item=item, by=clerk, outcome="reached", answers={item.callbacks.get().pk: answers}
+        )
+    kept = sorted(
+        SatisfactionDay.objects.values_list("day", "kind", "department", "answers", "satisfied")
+    )
+
+    written = satisfaction_rebuild()
+
+    rebuilt = sorted(
+        SatisfactionDay.objects.values_list("day", "kind", "department", "answers", "satisfied")
+    )
+    assert rebuilt == kept and written == len(kept)
+    assert ("workshop", 6, 5) in [(d, n, s) for _day, _kind, d, n, s in kept]  # 3 calls × 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_clerks_recording_at_once_both_count():
+    callback = answered(a_3dc(), at=local_datetime(dt.date(2026, 3, 11), 10), scores={"overall": 5})
+    barrier = threading.Barrier(2)
+
+    def record(score):
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                satisfaction_add(
+                    callback=callback,
+                    answers=[CallAnswer(department="overall", score=score)],
+                    day=dt.date(2026, 3, 11),
+                )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=record, args=(score,)) for score in (4, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    row = SatisfactionDay.objects.get(department="overall")
+    assert (row.answers, row.satisfied) == (3, 2)

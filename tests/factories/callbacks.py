@@ -9,8 +9,11 @@ arrives later, so `completed` sets the state it will write.
 import datetime as dt
 from decimal import Decimal
 
+from django.utils import timezone
+
 from apps.callbacks.models import CallAnswer, Callback, CallOutcome
 from apps.callbacks.questionnaires import questionnaire_for
+from apps.callbacks.satisfaction import satisfaction_add
 from apps.workorders.models import WorkOrder
 from tests.factories.clock import local_datetime
 from tests.factories.customers import SalesFileFactory, VehicleFactory
@@ -93,6 +96,13 @@ def answered(
             )
             for code, value in (yes or {}).items()
         ]
+    )
+    satisfaction_add(
+        callback=callback,
+        answers=[
+            CallAnswer(department=questions[c].department, score=v) for c, v in scores.items()
+        ],
+        day=timezone.localdate(at),
     )
     Callback.objects.filter(pk=callback.pk).update(
         status=Callback.Status.DONE,
