@@ -314,6 +314,8 @@ class CallItem(TimeStampedModel):
             ),
             # The contact limit: a customer's calls of the last week.
             models.Index(fields=["customer", "day"], name="callitem_customer_day_idx"),
+            # Today's queue in figures and the week's calls, among ten years of items.
+            models.Index(fields=["day", "status"], name="callitem_day_status_idx"),
         ]
         constraints = [
             # One call per customer per day: every reason of the day in one item.
