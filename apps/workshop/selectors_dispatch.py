@@ -86,8 +86,10 @@ def _board_candidates(pk: int | None = None):
             has_uncovered=_uncovered_line_exists(),
             has_live_job=Exists(Job.objects.filter(work_order=OuterRef("pk"), status__in=LIVE)),
         )
+        # The cheap tests first: PostgreSQL evaluates the OR in this order, and the
+        # per-order EXISTS of an uncovered line is then asked only of orders with no live job.
         .filter(
-            Q(status=S.APPROVED) | Q(has_uncovered=True) | Q(has_rework=True) | Q(has_live_job=True)
+            Q(status=S.APPROVED) | Q(has_live_job=True) | Q(has_rework=True) | Q(has_uncovered=True)
         )
         .select_related("vehicle")
         .order_by(
