@@ -54,3 +54,40 @@ def bs_field(field) -> SafeString:
         errors,
         help_text,
     )
+
+
+@register.simple_tag
+def choice_buttons(field, button_class: str = "btn-outline-primary") -> SafeString:
+    """A radio field as a Bootstrap button group (input.btn-check + label per choice), the
+    markup of partials/choice_buttons.html built in Python: iterating a RadioSelect's
+    subwidgets costs a template render per choice, and the call screen has a score field
+    per question per callback."""
+    value = field.value()
+    chosen = "" if value is None else str(value)
+    buttons = format_html_join(
+        "",
+        '<input type="radio" class="btn-check" name="{}" id="{}_{}" value="{}" '
+        'autocomplete="off"{}><label class="btn {}" for="{}_{}">{}</label>',
+        (
+            (
+                field.html_name,
+                field.auto_id,
+                index,
+                choice,
+                SafeString(" checked") if chosen != "" and str(choice) == chosen else "",
+                button_class,
+                field.auto_id,
+                index,
+                label,
+            )
+            for index, (choice, label) in enumerate(field.field.choices)
+        ),
+    )
+    group = format_html(
+        '<div class="btn-group flex-wrap" role="group" aria-label="{}">{}</div>',
+        field.label,
+        buttons,
+    )
+    if field.errors:
+        group += format_html('<div class="text-danger small">{}</div>', " ".join(field.errors))
+    return group
