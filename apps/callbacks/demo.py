@@ -19,6 +19,7 @@ import zlib
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, OuterRef, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from apps.core import daily_jobs
@@ -107,6 +108,15 @@ def _calls_made(on: dt.date) -> None:
     )
 
 
+def _moment(day_field: str, after: dt.timedelta) -> ExpressionWrapper:
+    """The moment `after` the start of the day in `day_field`, in SQL. The day is cast to a
+    datetime first: SQLite adds a timedelta to a date as Python does (the hours are lost),
+    which left dates where moments belong."""
+    return ExpressionWrapper(
+        Cast(F(day_field), DateTimeField()) + after, output_field=DateTimeField()
+    )
+
+
 def _close(*, before: dt.date, clerk) -> None:
     """Close the open callbacks due before `before`: one in UNREACHABLE_EVERY unreachable
     on its due day, the others done on the day they opened (two set-based UPDATEs)."""
@@ -121,8 +131,8 @@ def _close(*, before: dt.date, clerk) -> None:
     past.filter(pk__in=unreachable).update(
         status=Callback.Status.UNREACHABLE,
         attempts=3,
-        closed_at=ExpressionWrapper(F("due_on") + GAVE_UP_AT, output_field=DateTimeField()),
-        last_attempt_at=ExpressionWrapper(F("due_on") + GAVE_UP_AT, output_field=DateTimeField()),
+        closed_at=_moment("due_on", GAVE_UP_AT),
+        last_attempt_at=_moment("due_on", GAVE_UP_AT),
         closed_by=clerk,
         outcome=CallOutcome.NO_ANSWER,
     )
@@ -135,7 +145,7 @@ def _close(*, before: dt.date, clerk) -> None:
         )
         if zlib.crc32(f"{vin}{kind}{due_on}".encode()) % LATE_EVERY == 1
     ]
-    reached_late = ExpressionWrapper(F("opens_on") + LATE_AT, output_field=DateTimeField())
+    reached_late = _moment("opens_on", LATE_AT)
     past.filter(pk__in=late).update(
         status=Callback.Status.DONE,
         attempts=1,
@@ -146,8 +156,8 @@ def _close(*, before: dt.date, clerk) -> None:
     )
     past.update(  # the others (past reads the open ones again)
         status=Callback.Status.DONE,
-        closed_at=ExpressionWrapper(F("opens_on") + DONE_AT, output_field=DateTimeField()),
-        last_attempt_at=ExpressionWrapper(F("opens_on") + DONE_AT, output_field=DateTimeField()),
+        closed_at=_moment("opens_on", DONE_AT),
+        last_attempt_at=_moment("opens_on", DONE_AT),
         closed_by=clerk,
         outcome=CallOutcome.REACHED,
     )
