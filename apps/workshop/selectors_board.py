@@ -12,9 +12,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.postgres.aggregates import StringAgg
 from django.db.models import FilteredRelation, OuterRef, Q, Subquery
 from django.utils import timezone
+
+from apps.core.aggregates import JoinedText
+from apps.core.prepared import PreparedQuery
 
 from .models import Bay, Job, JobClock, JobLine, Technician
 from .services_dispatch import LIVE
@@ -132,19 +134,19 @@ STATUS_LABELS = dict(Job.Status.choices)
 PAUSE_LABELS = dict(Job.PauseReason.choices)
 
 
-def job_board(*, now: dt.datetime | None = None) -> JobBoard:
-    """The board at `now` (default: the clock), in two queries."""
-    now = now or timezone.now()
+def _board_rows():
+    """Every active technician LEFT JOINed to their open jobs (the SQL takes nothing from
+    the call: compiled once, apps/core/prepared.py)."""
     open_since = JobClock.objects.filter(job=OuterRef("live__id"), ended_at__isnull=True).values(
         "started_at"
     )
     line_names = (
         JobLine.objects.filter(job=OuterRef("live__id"))
         .values("job")
-        .annotate(names=StringAgg("line__description", "、", order_by="line_id"))
+        .annotate(names=JoinedText("line__description", "、", order_by="line_id"))
         .values("names")
     )
-    rows = (
+    return (
         Technician.objects.annotate(
             live=FilteredRelation("jobs", condition=Q(jobs__status__in=LIVE))
         )
@@ -172,6 +174,18 @@ def job_board(*, now: dt.datetime | None = None) -> JobBoard:
             "line_names",
         )
     )
+
+
+BOARD_ROWS = PreparedQuery(_board_rows)
+ACTIVE_BAYS = PreparedQuery(
+    lambda: Bay.objects.filter(active=True).order_by("code").values_list("code", "name")
+)
+
+
+def job_board(*, now: dt.datetime | None = None) -> JobBoard:
+    """The board at `now` (default: the clock), in two queries."""
+    now = now or timezone.now()
+    rows = BOARD_ROWS.rows()
     technicians: dict[int, BoardTechnician] = {}
     for (
         technician_id,
@@ -221,12 +235,7 @@ def job_board(*, now: dt.datetime | None = None) -> JobBoard:
         )
     for technician in technicians.values():
         technician.jobs.sort(key=lambda job: (CURRENT_FIRST[job.status], job.assigned_at, job.id))
-    bays = [
-        BoardBay(code, name)
-        for code, name in Bay.objects.filter(active=True)
-        .order_by("code")
-        .values_list("code", "name")
-    ]
+    bays = [BoardBay(code, name) for code, name in ACTIVE_BAYS.rows()]
     by_code = {bay.code: bay for bay in bays}
     for technician in technicians.values():
         # A bay shows the job being worked there (else the first one waiting for it).

@@ -32,6 +32,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from apps.core.models import DealershipSettings
+from apps.core.prepared import PreparedQuery
 from apps.core.settings import current_settings
 from apps.workorders.models import LineStatus, WorkOrder, WorkOrderLine
 
@@ -182,7 +183,7 @@ def dispatch_board_pages(
     ranked in one light query (ids, status and flags) and only the shown ones are read
     whole, with their lines and jobs, so a busy floor with hundreds of open orders renders
     a bounded page in five queries."""
-    ranked = list(_board_candidates().values("pk", "status", *FLAGS))
+    ranked = [dict(zip(("pk", "status", *FLAGS), row, strict=True)) for row in RANKED.rows()]
     flags = {row["pk"]: row for row in ranked}
 
     def waiting(row) -> bool:
@@ -204,6 +205,10 @@ def dispatch_board_pages(
         page.object_list = [shown[pk] for pk in page.object_list if pk in shown]
     _with_work([order for page in pages for order in page.object_list])
     return BoardPages(waiting=pages[0], dispatched=pages[1])
+
+
+# The ranking takes nothing from the request: compiled once (apps/core/prepared.py).
+RANKED = PreparedQuery(lambda: _board_candidates().values_list("pk", "status", *FLAGS))
 
 
 def dispatch_queue(*, pk: int | None = None) -> list[WorkOrder]:
@@ -266,6 +271,23 @@ def _shift(technician: Technician, now: dt.datetime, dealership) -> tuple[Decima
     return _hours(whole), _hours(left)
 
 
+def _open_jobs():
+    open_since = JobClock.objects.filter(job=OuterRef("pk"), ended_at__isnull=True).values(
+        "started_at"
+    )
+    return (
+        Job.objects.filter(status__in=LIVE)
+        .annotate(open_since=Subquery(open_since[:1]))
+        .values_list(
+            "technician_id", "standard_hours", "worked_seconds", "open_since", "work_order__number"
+        )
+    )
+
+
+# Every open job with the start of its open clock stretch: compiled once (prepared.py).
+OPEN_JOBS = PreparedQuery(_open_jobs)
+
+
 def technician_loads(technicians, *, now: dt.datetime) -> dict[int, Load]:
     """Each technician's Load at `now`, from one query of the open jobs (with the start of
     each job's open clock stretch)."""
@@ -275,18 +297,10 @@ def technician_loads(technicians, *, now: dt.datetime) -> dict[int, Load]:
         load = Load()
         load.shift, load.shift_left = _shift(technician, now, dealership)
         loads[technician.pk] = load
-    open_since = JobClock.objects.filter(job=OuterRef("pk"), ended_at__isnull=True).values(
-        "started_at"
-    )
-    rows = (
-        Job.objects.filter(status__in=LIVE, technician__in=list(loads))
-        .annotate(open_since=Subquery(open_since[:1]))
-        .values_list(
-            "technician_id", "standard_hours", "worked_seconds", "open_since", "work_order__number"
-        )
-    )
-    for technician_id, standard, worked_seconds, started, number in rows:
-        load = loads[technician_id]
+    for technician_id, standard, worked_seconds, started, number in OPEN_JOBS.rows():
+        load = loads.get(technician_id)
+        if load is None:  # a technician not asked about (inactive, another team)
+            continue
         worked = worked_seconds + (max((now - started).total_seconds(), 0) if started else 0)
         load.assigned += standard
         load.left += max(standard - Decimal(worked) / HOUR, Decimal(0))
