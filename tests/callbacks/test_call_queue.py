@@ -25,6 +25,7 @@ from tests.factories.accounts import UserFactory
 from tests.factories.callbacks import completed, delivered_order, new_car_sale
 from tests.factories.clock import local_datetime
 from tests.factories.customers import CustomerFactory, VehicleFactory
+from tests.pages import PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 3, 11)  # a Wednesday
@@ -349,9 +350,9 @@ def test_the_page_takes_the_same_queries_for_few_and_many_reasons(
     client = role_client("callback")
     client.post(reverse("callbacks:queue_next"))
 
-    # session, user, permissions ×2, roles in the header; the queue's figures; the item
-    # held, the item with its customer, its callbacks, the declined repairs
-    with django_assert_num_queries(10):
+    # every page's (session, user, permissions, roles in the header); the queue's figures;
+    # the item held, the item with its customer, its callbacks, the declined repairs
+    with django_assert_num_queries(PAGE_QUERIES + 5):
         response = client.get(reverse("callbacks:queue"))
 
     assert response.content.decode().count("3DC 维修回访") == callbacks

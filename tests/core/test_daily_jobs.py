@@ -20,6 +20,7 @@ from apps.core.services import area_settings_save
 from apps.core.settings import current_settings
 from tests.factories.callbacks import delivered_order
 from tests.factories.clock import local_datetime
+from tests.pages import PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 3, 10)
@@ -369,9 +370,9 @@ def test_managers_see_each_jobs_recent_dates_with_results_errors_and_gaps(
     )
     client = role_client("manager")
 
-    # session, user, the user's and the groups' permissions, the roles in the header;
-    # the ledger's recent rows of every job (one query)
-    with django_assert_num_queries(6):
+    # every page's (session, user, permissions, the roles in the header); the ledger's
+    # recent rows of every job (one query)
+    with django_assert_num_queries(PAGE_QUERIES + 1):
         response = client.get(reverse("core:job_run_list"))
 
     page = response.content.decode()
@@ -398,7 +399,7 @@ def test_the_page_takes_the_same_queries_for_a_long_ledger(
         )
     client = role_client("manager")
 
-    with django_assert_num_queries(6):  # as above, whatever the ledger's length
+    with django_assert_num_queries(PAGE_QUERIES + 1):  # as above, whatever the ledger's length
         response = client.get(reverse("core:job_run_list"))
 
     assert response.status_code == 200

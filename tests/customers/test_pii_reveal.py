@@ -17,6 +17,7 @@ from apps.customers import services
 from apps.customers.models import PiiReveal
 from tests.factories.core import rules_in_cache
 from tests.factories.customers import CustomerFactory, VehicleFactory, valid_id_number
+from tests.pages import PAGE_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -314,9 +315,9 @@ def test_the_log_pages_by_keyset_and_its_queries_do_not_grow(
     client = role_client("manager")
     client.get(reverse("customers:pii_reveal_list"))  # warm the session and permission caches
 
-    # Session, user, permissions (own and groups), the 25 rows with customers and users
-    # (one join), users for the filter's choices, the navigation's groups.
-    with django_assert_num_queries(7):
+    # Every page's (session, user, permissions, the navigation's groups), the 25 rows with
+    # customers and users (one join), users for the filter's choices.
+    with django_assert_num_queries(PAGE_QUERIES + 2):
         first = client.get(reverse("customers:pii_reveal_list"))
 
     assert [r.page for r in first.context["page"].rows] == [f"/{n}" for n in range(29, 4, -1)]

@@ -456,11 +456,11 @@ def test_a_search_by_the_whole_mobile_lists_it_masked_in_the_results(advisor_cli
 
 # --- query budget -----------------------------------------------------------------------
 
-# Every rendered search page runs these 5 queries whatever was typed. Before the search: the
-# session, the user, the user's own and group permissions (the permission check). While
+# Every rendered search page runs these 4 queries whatever was typed. Before the search: the
+# session, the user, the user's permissions (the permission check, one query). While
 # rendering: the user's groups (role labels of the navigation). The settings (the page
 # size, the page header) come from the cache.
-FIXED_QUERIES = 5
+FIXED_QUERIES = 4
 
 
 # The last character of a plate 粤A8888_: 34 different plates (a plate is on one vehicle).
@@ -522,9 +522,9 @@ def test_a_whole_key_opens_its_record_after_a_fixed_number_of_queries(
     rules_in_cache()
     _people_named_wang(3)
 
-    # Session, user, permissions (2); customers by phone, their plates, work orders by
+    # Session, user, permissions; customers by phone, their plates, work orders by
     # number tail. Nothing is rendered: the answer is a redirect.
-    with django_assert_num_queries(4 + 3):
+    with django_assert_num_queries(3 + 3):
         url = _opened(advisor_client, "13700000001")
 
     assert url == _customer_url(Customer.objects.get(name="王01"))

@@ -366,11 +366,11 @@ def test_the_board_runs_the_same_queries_for_two_orders_or_eight(
         _brake_order()
     client.get(reverse("workshop:dispatch_board"))  # warm: templates, content types
 
-    # 15 queries: the session, the user, the permissions (2), the orders ranked, the page's
+    # 14 queries: the session, the user, the permissions, the orders ranked, the page's
     # orders, their lines, their live jobs, the skills of their lines' operations, the
     # technicians, their skills, their open jobs (the load), the bays, the skills, the
     # navigation's role labels (user groups).
-    with django_assert_num_queries(15) as first:
+    with django_assert_num_queries(14) as first:
         client.get(reverse("workshop:dispatch_board"))
     for _ in range(6):
         _brake_order()

@@ -146,13 +146,13 @@ def test_the_refresh_answers_the_body_alone_in_a_constant_number_of_queries(
     url = reverse("workshop:job_board_body")
     client.get(url)  # warm: templates
 
-    # the session, the user, the permissions (2); the board: technicians with their jobs,
-    # the bays
-    with django_assert_num_queries(6):
+    # the session, the user, the permissions; the board: technicians with their jobs, the
+    # bays
+    with django_assert_num_queries(5):
         response = client.get(url, headers={"HX-Request": "true"})
     for _ in range(4):
         _job(TechnicianFactory(), BayFactory(), status=Job.Status.PAUSED, pause="parts")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         client.get(url, headers={"HX-Request": "true"})
 
     assert response.status_code == 200
