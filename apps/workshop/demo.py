@@ -313,7 +313,12 @@ class JobWriter:
                 checks.append(
                     {
                         "work_order_id": order_id,
-                        "job_id": job_id if kind == CheckItem.Kind.SELF else None,
+                        # A self check is the job's; a failed team or final check names
+                        # the job it sent back (services_floor._send_back), a passed one
+                        # is the order's.
+                        "job_id": job_id if kind == CheckItem.Kind.SELF or not passed else None,
+                        "technician_id": None if passed else technician.pk,
+                        "team_id": None if passed else technician.team_id,
                         "kind": kind,
                         "passed": passed,
                         "answers": answers,

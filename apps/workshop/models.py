@@ -323,14 +323,33 @@ class Check(models.Model):
     reason = models.CharField("不合格原因", max_length=300, blank=True)
     by = models.ForeignKey(USER, verbose_name="检验人", on_delete=models.PROTECT)
     at = models.DateTimeField("检验时间")
+    # A failed team or final check counts against the technician and team who did the job
+    # then (first-time fix), even when the rework goes to someone else.
+    technician = models.ForeignKey(
+        Technician,
+        verbose_name="责任技师",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="failed_checks",
+    )
+    team = models.ForeignKey(
+        Team, verbose_name="责任班组", on_delete=models.PROTECT, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "检验记录"
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["kind", "at"], name="check_kind_at_idx"),
-            # The figures' failed team / final checks of a period: a few among every check.
-            models.Index(fields=["at"], condition=Q(passed=False), name="check_failed_at_idx"),
+            # The figures' failed team / final checks of a period, with whose they are: a
+            # few among every check, read from the index alone.
+            models.Index(
+                fields=["at"],
+                include=["technician", "team"],
+                condition=Q(passed=False, kind__in=("team", "final")),
+                name="check_failed_by_at_idx",
+            ),
         ]
 
     def __str__(self):

@@ -536,6 +536,8 @@ def _send_back(
             Check(
                 work_order=order,
                 job=job,
+                technician_id=job.technician_id,
+                team_id=job.team_id,
                 kind=kind,
                 passed=False,
                 answers=answers.rows(items),

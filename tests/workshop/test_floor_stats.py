@@ -10,6 +10,7 @@ import time_machine
 from django.http import QueryDict
 
 from apps.core.periods import Period, PeriodForm, preset_period
+from apps.workshop import services_dispatch as dispatch
 from apps.workshop import services_floor as floor
 from apps.workshop.models import Check, CheckItem, Job
 from apps.workshop.selectors_floor import floor_stats
@@ -79,9 +80,11 @@ def month():
         (zhao_job, _moment(12), CheckItem.Kind.TEAM),
         (zhao_job, _moment(28, month=6), CheckItem.Kind.TEAM),
     ):
-        Check.objects.create(
+        Check.objects.create(  # as services_floor records a failed check
             work_order=job.work_order,
             job=job,
+            technician_id=job.technician_id,
+            team_id=job.team_id,
             kind=kind,
             passed=False,
             reason="不合格",
@@ -111,8 +114,8 @@ def _row(figures) -> tuple:
 def test_efficiency_and_first_time_fix_per_technician_and_team_of_a_month(
     month, django_assert_num_queries
 ):
-    # The finished jobs per technician and team (1), the failed checks per job's technician
-    # (1), the technicians' names (1), the teams' names (1).
+    # The finished jobs per technician and team (1), the failed checks per technician and
+    # team they count against (1), the technicians' names (1), the teams' names (1).
     with django_assert_num_queries(4):
         stats = floor_stats(period=JULY)
 
@@ -174,6 +177,42 @@ def test_a_job_reworked_after_a_failed_final_check_counts_against_first_time_fix
     # One job, reworked once: 0 % first time; 1.00 h sold in 1 h 30 min worked = 66.7 %.
     assert (person.jobs, person.reworked, person.failed_checks) == (1, 1, 1)
     assert (person.first_time_fix, person.efficiency) == (Decimal("0.0"), Decimal("66.7"))
+
+
+def test_a_failed_check_stays_with_the_technician_whose_work_failed():
+    """The rework goes to another technician: the failure counts against the first one (and
+    their team), the rework's job and hours against the second."""
+    lead = role_user("technician")
+    first = technician(team_=team("机修一组", lead=lead), display_name="王师傅")
+    second = technician(team_=team("机修二组"), display_name="李师傅")
+    with time_machine.travel(at(9), tick=False) as traveller:
+        order = dispatched_order()
+        job = job_for(order, first)
+        floor.job_start(job=job, by=first.user)
+        traveller.move_to(at(10))
+        floor.job_finish(job=job, by=first.user, answers=all_ticked(CheckItem.Kind.SELF, job=job))
+        floor.team_check(
+            work_order=order,
+            by=lead,
+            answers=floor.Answers(ok=frozenset()),
+            passed=False,
+            reason="螺栓力矩不足",
+        )
+        dispatch.job_reassign(
+            job=job, technician=second, bay=None, by=flow_user(), reason="王师傅请假"
+        )
+        traveller.move_to(at(10, 30))
+        floor.job_start(job=job, by=second.user)
+        traveller.move_to(at(11))
+        floor.job_finish(job=job, by=second.user, answers=all_ticked(CheckItem.Kind.SELF, job=job))
+
+    stats = floor_stats(period=JULY)
+
+    by_name = {person.name: person for person in stats.technicians}
+    assert (by_name["王师傅"].jobs, by_name["王师傅"].failed_checks) == (0, 1)
+    assert (by_name["李师傅"].jobs, by_name["李师傅"].failed_checks) == (1, 0)
+    failed = {group.name: group.failed_checks for group in stats.teams}
+    assert failed == {"机修一组": 1, "机修二组": 0}
 
 
 @pytest.mark.parametrize(
