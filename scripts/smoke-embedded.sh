@@ -14,7 +14,10 @@
 #    filesystem broker, can get it there).
 # 5. As `advisor`: 我的工单 lists today's demo orders, an order page opens, and a PDF that
 #    the demo's approvals queued is rendered by the worker and downloads.
-# 6. Stop everything it started (trap) and remove the directory. Any failure exits
+# 6. scripts/crawl_pages.py, in-process on the same SQLite: every demo login opens every
+#    menu page it may and the pages they link to; any 5xx fails (SQL that only PostgreSQL,
+#    where the suite runs, knows).
+# 7. Stop everything it started (trap) and remove the directory. Any failure exits
 #    non-zero with a one-line reason as the last line (after the tail of the logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -299,4 +302,13 @@ PY
   exit 1
 fi
 cat "$DMS_VAR_DIR/client.out"
+
+# The crawl reads the database run.sh seeded (DMS_VAR_DIR is exported) while the server and
+# the worker keep running; it only GETs, so it changes nothing the steps above checked.
+if ! DEBUG="${DEBUG:-1}" "$PY" scripts/crawl_pages.py >"$DMS_VAR_DIR/crawl.out" 2>&1; then
+  cat "$DMS_VAR_DIR/crawl.out"
+  tail -n 1 "$DMS_VAR_DIR/crawl.out" >"$DMS_VAR_DIR/reason"
+  exit 1
+fi
+cat "$DMS_VAR_DIR/crawl.out"
 echo "smoke-embedded: OK (SQLite, filesystem broker, Celery worker + beat; nothing else running)"
