@@ -1,4 +1,5 @@
-"""Crawl the pages every demo login may open; fail on any answer of 500 or more.
+"""Crawl the pages every demo login may open; fail on any answer of 500 or more, and on a
+403 (a page linking to what its reader may not open).
 
 The test suite runs on PostgreSQL only, so SQL that SQLite does not know (STRING_AGG,
 ARRAY_AGG, JSON operators, DISTINCT ON, …) can break a page of the embedded demo of
@@ -15,8 +16,9 @@ whatever database the settings name (the embedded SQLite when DATABASE_URL is un
 4. Submit each GET form (filters, periods, searches) once per crawl: as it stands, with
    each other option of its selects, sample texts and a date range; open the first record
    each answer lists (a work order, a claim, a complaint … in that status).
-5. Print every 5xx with its exception and where our code raised it, then one summary line
-   last; exit 1 if there was any 5xx (or a login failed).
+5. Print every 5xx with its exception and where our code raised it, and every 403 (the
+   menu and the links of pages the login was shown), then one summary line last; exit 1 if
+   there was any (or a login failed).
 
 Only GETs, and the app's state-changing views are POST-only: the crawl changes nothing but
 the logins' sessions. Run it like manage.py (DEBUG=1 for a development database):
@@ -45,6 +47,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dms.settings")
 SKIP_PREFIXES = ("/logout/", "/admin/", "/media/", "/static/")
 SKIP_URL_NAMES = {"logout", "prepick_print"}
 SERVER_ERROR = 500
+FORBIDDEN = 403
 # A GET form is submitted as it stands and with one field changed at a time, at most this
 # many times; an empty text field gets these samples, the search box one of each kind of
 # query it tells apart (apps/customers/search.py): surname, names, a province alone, plate
@@ -210,6 +213,11 @@ class Crawl:
         if status >= SERVER_ERROR:
             self.fail(login, url, f"{status} (answered without an exception)")
             return "", ""
+        if status == FORBIDDEN:
+            # Every URL crawled is the menu's or a link a page showed this login: a page
+            # offering what its reader may not open is a bug of that page.
+            self.fail(login, url, "403: a page links here, but this login may not open it")
+            return "", ""
         if 300 <= status < 400:
             return "", response.get("Location", "")
         if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
@@ -340,7 +348,7 @@ def main():
         failed = f"{len(crawl.failures)} failed of {summary}"
         print(f"crawl_pages: FAIL: {failed}; first: {url} as {login}: {reason}")
         return 1
-    print(f"crawl_pages: OK: {summary}, no 5xx")
+    print(f"crawl_pages: OK: {summary}, no 5xx, no 403")
     return 0
 
 
