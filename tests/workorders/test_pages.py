@@ -82,6 +82,19 @@ def test_a_qc_inspector_sees_final_qc_only_when_the_team_has_checked(role_client
 
 
 @time_machine.travel(NOW, tick=False)
+def test_the_vehicle_is_a_link_only_for_who_may_open_its_page(role_client):
+    order = order_in_state(S.TEAM_CHECKED)
+    vehicle_page = reverse("customers:vehicle_detail", args=[order.vehicle_id])
+
+    for role, linked in (("advisor", True), ("qc", False)):
+        client = role_client(role)
+        body = html(client.get(_detail(order)))
+        assert order.vehicle.plate in body
+        assert (f'href="{vehicle_page}"' in body) is linked, role
+        assert client.get(vehicle_page).status_code == (200 if linked else 403)
+
+
+@time_machine.travel(NOW, tick=False)
 def test_the_buttons_of_an_approved_order_for_advisor_and_supervisor(role_client):
     order = order_in_state(S.APPROVED)
 
