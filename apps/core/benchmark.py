@@ -28,6 +28,7 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from .discovery import app_modules
+from .server import tuned_gc
 from .settings import areas, current_settings
 
 WARM_UP = 3  # runs discarded: first-touch caches, template loading
@@ -126,7 +127,8 @@ def run(*, out_dir, log=print) -> list[Figure]:
         for operation in module.operations(data)
     ]
     figures = []
-    with override_settings(ALLOWED_HOSTS=["testserver"]):
+    # The collector as the server tunes it (dms/wsgi.py): what is loaded so far is frozen.
+    with tuned_gc(), override_settings(ALLOWED_HOSTS=["testserver"]):
         client = Client()
         client.force_login(get_user_model().objects.get(username=BENCH_USER))
         header = ("operation", "median ms", "p95 ms", "queries", "total/SQL", "rows")
