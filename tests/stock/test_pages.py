@@ -227,6 +227,19 @@ def test_the_part_card_shows_the_stock_at_a_past_date(client, people, pads):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_the_part_ledger_links_a_receipt_only_for_who_may_open_it(client, people, pads):
+    receipt = receive(pads, 6, "350.00").receipt
+    receipt_page = reverse("stock:receipt_detail", args=[receipt.pk])
+
+    for who, linked in (("clerk", True), ("advisor", False)):
+        client.force_login(people[who])
+        body = html(client.get(reverse("stock:part_detail", args=[pads.pk])))
+        assert receipt.number in body
+        assert (f'href="{receipt_page}"' in body) is linked, who
+        assert client.get(receipt_page).status_code == (200 if linked else 403)
+
+
+@time_machine.travel(NOW, tick=False)
 def test_the_stock_list_finds_parts_and_those_below_their_minimum(client, people):
     low, fine = PartFactory(number="5QD115561"), PartFactory(number="5QD129620")
     receive(fine, 9, "30.00")
