@@ -12,14 +12,29 @@ looks at the batches' state, so any run finds all the stale ones.
 
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.schedules import crontab
+
+from dms.environment import require_secret_key
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dms.settings")
 
 app = Celery("dms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+class RequireSecretKey(bootsteps.Step):
+    """A worker without SECRET_KEY stops at start-up, as the web server does (dms/wsgi.py).
+    A bootstep, not a worker_init handler: Celery logs a handler's error and goes on."""
+
+    def __init__(self, worker, **kwargs):
+        require_secret_key()
+        super().__init__(worker, **kwargs)
+
+
+app.steps["worker"].add(RequireSecretKey)
+
 
 app.conf.beat_schedule = {
     # The daily jobs (each app's jobs.py: callback generation, DOMAIN §5; the monthly

@@ -135,3 +135,23 @@ def proxy_ssl_header(name: str) -> tuple[str, str] | None:
             "e.g. HTTP_X_FORWARDED_PROTO,https",
         )
     return header, expected_value
+
+
+NO_SECRET_KEY = (
+    "SECRET_KEY is not set. In production set it to a long random string, e.g. "  # noqa: S105
+    "the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'. "
+    "For development set DEBUG=1 instead (make run does)."
+)
+
+
+def require_secret_key() -> None:
+    """Stop a process that signs (the web server, the Celery worker) at start-up when it has
+    no SECRET_KEY, saying what to do. The settings themselves load without one (Django
+    refuses any use of an empty key), so commands that sign nothing run bare:
+    `makemigrations --check`, `migrate`."""
+    from django.conf import settings
+
+    try:
+        settings.SECRET_KEY  # noqa: B018 (Django raises on reading an empty key)
+    except ImproperlyConfigured:
+        raise ImproperlyConfigured(NO_SECRET_KEY) from None

@@ -44,6 +44,11 @@ def _variables_read_by_settings() -> set[str]:
 def _start(tmp_path, **variables) -> subprocess.CompletedProcess:
     """Start the settings with every variable blank but these; DMS_VAR_DIR is a fresh
     folder that does not exist yet, the way a fresh checkout has no var/."""
+    return _run(tmp_path, ["-c", SHOW_SETTINGS], **variables)
+
+
+def _run(tmp_path, arguments: list[str], **variables) -> subprocess.CompletedProcess:
+    """This interpreter with `arguments`, in the environment _start describes."""
     env = dict.fromkeys(_variables_read_by_settings(), "")
     env.update(
         PATH="/usr/bin:/bin",
@@ -53,7 +58,7 @@ def _start(tmp_path, **variables) -> subprocess.CompletedProcess:
     )
     env.update(variables)
     return subprocess.run(  # noqa: S603 (our own interpreter and a fixed script)
-        [sys.executable, "-c", SHOW_SETTINGS],
+        [sys.executable, *arguments],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -124,13 +129,27 @@ def test_a_malformed_database_url_stops_start_up_without_showing_the_password(tm
     assert "s3cret" not in line
 
 
-def test_production_without_a_secret_key_stops_start_up(tmp_path):
-    result = _start(tmp_path, SECRET_KEY="", DEBUG="0")
+SERVE = ["-c", "import dms.wsgi"]  # what gunicorn and runserver load
+WORK = ["-m", "celery", "-A", "dms", "worker", "--pool=solo"]
+
+
+@pytest.mark.parametrize("process", [SERVE, WORK], ids=["web server", "worker"])
+def test_production_without_a_secret_key_stops_start_up(tmp_path, process):
+    result = _run(tmp_path, process, SECRET_KEY="", DEBUG="0")
 
     assert _refusal(result).startswith(
         "django.core.exceptions.ImproperlyConfigured: SECRET_KEY is not set."
     )
     assert "For development set DEBUG=1 instead" in result.stderr
+
+
+def test_commands_that_sign_nothing_run_without_a_secret_key(tmp_path):
+    result = _run(
+        tmp_path, ["manage.py", "makemigrations", "--check", "--dry-run"], SECRET_KEY="", DEBUG="0"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
 
 
 def test_development_starts_without_a_secret_key(tmp_path):
