@@ -15,7 +15,9 @@ from apps.workshop.models import Bay, Job, JobLine, Skill, Team, Technician
 from apps.workshop.services_floor import (
     Answers,
     checklist,
+    job_finish,
     job_skill_ids,
+    job_start,
     order_skill_ids,
     proposed_item_create,
 )
@@ -85,6 +87,15 @@ def all_ticked(kind: str, *, job: Job | None = None, order: WorkOrder | None = N
     ticked 合格."""
     skills = job_skill_ids(job) if job is not None else order_skill_ids(order)
     return Answers(ok=frozenset(item.pk for item in checklist(kind, skills)))
+
+
+def work(job: Job, tech: Technician, traveller, *, start: dt.datetime, end: dt.datetime) -> None:
+    """The technician starts the job at `start` and finishes it at `end`, every self-check
+    item ticked (the clock is time-machine's `traveller`)."""
+    traveller.move_to(start)
+    job_start(job=job, by=tech.user)
+    traveller.move_to(end)
+    job_finish(job=job, by=tech.user, answers=all_ticked("self", job=job))
 
 
 def set_wash_step(on: bool) -> None:

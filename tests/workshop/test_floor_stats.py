@@ -24,6 +24,7 @@ from tests.workshop.floor import (
     role_user,
     team,
     technician,
+    work,
 )
 
 pytestmark = pytest.mark.django_db
@@ -151,9 +152,7 @@ def test_a_job_reworked_after_a_failed_final_check_counts_against_first_time_fix
     with time_machine.travel(at(9), tick=False) as traveller:
         order = dispatched_order()
         job = job_for(order, tech)
-        floor.job_start(job=job, by=tech.user)
-        traveller.move_to(at(10))
-        floor.job_finish(job=job, by=tech.user, answers=all_ticked(CheckItem.Kind.SELF, job=job))
+        work(job, tech, traveller, start=at(9), end=at(10))
         floor.team_check(
             work_order=order,
             by=lead,
@@ -167,10 +166,7 @@ def test_a_job_reworked_after_a_failed_final_check_counts_against_first_time_fix
             passed=False,
             reason="异响未排除",
         )
-        traveller.move_to(at(10, 30))
-        floor.job_start(job=job, by=tech.user)
-        traveller.move_to(at(11))
-        floor.job_finish(job=job, by=tech.user, answers=all_ticked(CheckItem.Kind.SELF, job=job))
+        work(job, tech, traveller, start=at(10, 30), end=at(11))
 
     (person,) = floor_stats(period=JULY).technicians
 
@@ -188,9 +184,7 @@ def test_a_failed_check_stays_with_the_technician_whose_work_failed():
     with time_machine.travel(at(9), tick=False) as traveller:
         order = dispatched_order()
         job = job_for(order, first)
-        floor.job_start(job=job, by=first.user)
-        traveller.move_to(at(10))
-        floor.job_finish(job=job, by=first.user, answers=all_ticked(CheckItem.Kind.SELF, job=job))
+        work(job, first, traveller, start=at(9), end=at(10))
         floor.team_check(
             work_order=order,
             by=lead,
@@ -201,10 +195,7 @@ def test_a_failed_check_stays_with_the_technician_whose_work_failed():
         dispatch.job_reassign(
             job=job, technician=second, bay=None, by=flow_user(), reason="王师傅请假"
         )
-        traveller.move_to(at(10, 30))
-        floor.job_start(job=job, by=second.user)
-        traveller.move_to(at(11))
-        floor.job_finish(job=job, by=second.user, answers=all_ticked(CheckItem.Kind.SELF, job=job))
+        work(job, second, traveller, start=at(10, 30), end=at(11))
 
     stats = floor_stats(period=JULY)
 
